@@ -1,0 +1,215 @@
+"""The assets API of SPEC §3. Views are thin: read the request, call one service or
+selector, render its result."""
+
+from __future__ import annotations
+
+import os
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assets import selectors, services
+from assets.downloads import file_response
+from assets.errors import FieldError
+from assets.pagination import AssetPagination
+from assets.permissions import ByMethod, CanAdmin, CanDelete, CanRead, CanWrite
+from assets.serializers import (
+    AssetDocument,
+    AssetUploadRequest,
+    DataUpdateRequest,
+    ErrorDocument,
+    FileUploadRequest,
+    JobDocument,
+    LineageDocument,
+    SchemaDocument,
+    SchemaRequest,
+    asset_document,
+    content_url,
+    job_document,
+    schema_document,
+)
+
+ERRORS = {code: OpenApiResponse(ErrorDocument) for code in (400, 401, 403, 404)}
+
+
+def json_body(request: Request) -> dict:
+    if not isinstance(request.data, dict):
+        raise FieldError("body", "must be a JSON object")
+    return request.data
+
+
+class AssetListView(APIView):
+    permission_classes = [ByMethod.of(GET=CanRead, POST=CanWrite)]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("name", str, description="name contains (case-insensitive)"),
+            OpenApiParameter("content_type", str, description="exact MIME type"),
+            OpenApiParameter("source_asset_id", str, description="assets derived from this one"),
+            OpenApiParameter(
+                "has_conversion", str, description="true / false (any conversion / none), or a conversion name"
+            ),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="1 to 200, default 50"),
+        ],
+        responses={200: AssetDocument(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        queryset = selectors.asset_list(user=request.user, filters=request.query_params)
+        paginator = AssetPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response([asset_document(a, request) for a in page])
+
+    @extend_schema(request=AssetUploadRequest, responses={201: AssetDocument, 413: ErrorDocument, **ERRORS})
+    def post(self, request: Request) -> Response:
+        asset = services.asset_upload(
+            user=request.user,
+            upload=request.FILES.get("file"),
+            data=request.data.get("data"),
+            data_schema_id=request.data.get("data_schema_id"),
+        )
+        return Response(
+            asset_document(asset, request),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(reverse("asset-detail", args=[asset.id]))},
+        )
+
+
+class AssetDetailView(APIView):
+    permission_classes = [ByMethod.of(GET=CanRead, DELETE=CanDelete)]
+
+    @extend_schema(responses={200: AssetDocument, **ERRORS})
+    def get(self, request: Request, asset_id: str) -> Response:
+        asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id)
+        return Response(asset_document(asset, request))
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, asset_id: str) -> Response:
+        services.asset_delete(user=request.user, asset_id=asset_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AssetContentView(APIView):
+    """`original` is the asset's own file; any other name is a conversion."""
+
+    permission_classes = [ByMethod.of(GET=CanRead, POST=CanWrite, DELETE=CanDelete)]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, **ERRORS}
+    )
+    def get(self, request: Request, asset_id: str, name: str):
+        asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id)
+        if name == "original":
+            stored, filename = asset, asset.name
+        else:
+            stored = selectors.conversion_get(asset=asset, name=name)
+            stem = os.path.splitext(asset.name)[0]
+            filename = f"{stem}_{name}{os.path.splitext(stored.file.name)[1]}"
+        return file_response(
+            request,
+            name=stored.file.name,
+            size=stored.size,
+            content_type=stored.content_type,
+            checksum=stored.checksum,
+            filename=filename,
+        )
+
+    @extend_schema(request=FileUploadRequest, responses={201: AssetDocument, 413: ErrorDocument, **ERRORS})
+    def post(self, request: Request, asset_id: str, name: str) -> Response:
+        conversion = services.conversion_upload(
+            user=request.user, asset_id=asset_id, name=name, upload=request.FILES.get("file")
+        )
+        asset = selectors.asset_get_for_user(user=request.user, asset_id=conversion.asset_id)
+        return Response(
+            asset_document(asset, request),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": content_url(request, asset.id, name)},
+        )
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def delete(self, request: Request, asset_id: str, name: str) -> Response:
+        services.conversion_delete(user=request.user, asset_id=asset_id, name=name)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AssetDataUpdateView(APIView):
+    permission_classes = [CanWrite]
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=DataUpdateRequest, responses={200: AssetDocument, **ERRORS})
+    def post(self, request: Request, asset_id: str) -> Response:
+        body = json_body(request)
+        unknown = sorted(set(body) - {"data", "mode", "data_schema_id"})
+        if unknown:
+            raise FieldError(unknown[0], "is not a known field; send data, mode and optionally data_schema_id")
+        asset = services.asset_data_update(
+            user=request.user,
+            asset_id=asset_id,
+            data=body.get("data"),
+            mode=body.get("mode"),
+            data_schema_id=body.get("data_schema_id"),
+        )
+        return Response(asset_document(asset, request))
+
+
+class AssetLineageView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(responses={200: LineageDocument, **ERRORS})
+    def get(self, request: Request, asset_id: str) -> Response:
+        asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id)
+        return Response(selectors.lineage_of(asset=asset))
+
+
+class SchemaListView(APIView):
+    permission_classes = [ByMethod.of(GET=CanRead, POST=CanAdmin)]
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses={200: SchemaDocument(many=True), **ERRORS})
+    def get(self, request: Request) -> Response:
+        return Response([schema_document(s) for s in selectors.schema_list(user=request.user)])
+
+    @extend_schema(request=SchemaRequest, responses={201: SchemaDocument, **ERRORS})
+    def post(self, request: Request) -> Response:
+        body = json_body(request)
+        schema = services.schema_create(user=request.user, name=body.get("name"), schema=body.get("schema"))
+        return Response(schema_document(schema), status=status.HTTP_201_CREATED)
+
+
+class SchemaDetailView(APIView):
+    permission_classes = [ByMethod.of(GET=CanRead, PUT=CanAdmin, DELETE=CanAdmin)]
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses={200: SchemaDocument, **ERRORS})
+    def get(self, request: Request, schema_id: str) -> Response:
+        schema = selectors.schema_get(account=selectors.account_of(request.user), schema_id=schema_id)
+        return Response(schema_document(schema))
+
+    @extend_schema(request=SchemaRequest, responses={200: SchemaDocument, 409: ErrorDocument, **ERRORS})
+    def put(self, request: Request, schema_id: str) -> Response:
+        body = json_body(request)
+        schema = services.schema_update(
+            user=request.user, schema_id=schema_id, name=body.get("name"), schema=body.get("schema")
+        )
+        return Response(schema_document(schema))
+
+    @extend_schema(responses={204: None, 409: ErrorDocument, **ERRORS})
+    def delete(self, request: Request, schema_id: str) -> Response:
+        services.schema_delete(user=request.user, schema_id=schema_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JobDetailView(APIView):
+    permission_classes = [CanRead]
+
+    @extend_schema(responses={200: JobDocument, **ERRORS})
+    def get(self, request: Request, job_id: str) -> Response:
+        return Response(job_document(selectors.job_get_for_user(user=request.user, job_id=job_id)))

@@ -1,0 +1,174 @@
+"""Reading uploaded images safely. Plain Python and Pillow, no Django.
+
+This is the one place that opens untrusted image bytes. Both the upload path
+(`assets.validators`) and the processing package (`graphics.processing.images`) build on
+it; it lives in `assets` because `assets` may not import `graphics`, and it imports no
+Django so the processing package keeps its "no Django" promise.
+
+Contract: `image_open` returns an opened (not yet decoded) image whose pixel count has
+been checked from the header, or raises `ImageRejected` with code `invalid_image` or
+`image_too_large`. `image_probe` additionally decodes the first frame fully, so a
+truncated or corrupt file is rejected, and reports the upright size (EXIF orientation
+applied) and the MIME type found in the bytes (never the client's claim).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import warnings
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import pillow_heif
+from PIL import Image, UnidentifiedImageError
+
+pillow_heif.register_heif_opener()
+
+# We check the pixel count ourselves from the header before decoding (image_open), with
+# the limit from settings; Pillow's own global bomb guard would use a different number.
+Image.MAX_IMAGE_PIXELS = None
+
+ACCEPTED_FORMATS = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",  # multi-picture JPEG from phone cameras: read as its first JPEG
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+    "HEIF": "image/heic",
+    "AVIF": "image/avif",
+}
+FILE_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "image/bmp": ".bmp",
+    "image/tiff": ".tiff",
+    "image/heic": ".heic",
+    "image/avif": ".avif",
+}
+# EXIF orientations 5-8 turn the image a quarter: width and height swap.
+_TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
+EXIF_ORIENTATION_TAG = 0x0112
+
+
+class ImageRejected(Exception):
+    """The bytes are not an image we accept. `code` is the API error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    content_type: str
+    width: int
+    height: int
+    size: int
+    checksum: str
+    extension: str
+
+
+def image_open(stream: BinaryIO, *, max_pixels: int) -> Image.Image:
+    """Open `stream` as an image, reading only the header, and enforce `max_pixels`."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image = Image.open(stream, formats=None)
+    except UnidentifiedImageError as exc:
+        raise ImageRejected(
+            "invalid_image",
+            "the file is not an image in a supported format "
+            "(JPEG, PNG, WebP, GIF, BMP, TIFF, HEIC/HEIF or AVIF)",
+        ) from exc
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
+        raise ImageRejected(
+            "invalid_image", f"the image header cannot be read ({exc}); upload a complete image"
+        ) from exc
+    if image.format not in ACCEPTED_FORMATS:
+        raise ImageRejected(
+            "invalid_image",
+            f"{image.format} images are not accepted; upload JPEG, PNG, WebP, GIF, BMP, "
+            "TIFF, HEIC/HEIF or AVIF",
+        )
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise ImageRejected("invalid_image", "the image has no pixels")
+    if width * height > max_pixels:
+        raise ImageRejected(
+            "image_too_large",
+            f"the image is {width}x{height} = {width * height} pixels, over the limit of "
+            f"{max_pixels} pixels; scale it down and upload it again",
+        )
+    return image
+
+
+def image_load(image: Image.Image) -> Image.Image:
+    """Decode the first frame; a truncated or corrupt file raises ImageRejected."""
+    try:
+        image.seek(0)
+        image.load()
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, MemoryError) as exc:
+        raise ImageRejected(
+            "invalid_image",
+            f"the image data is truncated or corrupt ({exc}); upload the complete file",
+        ) from exc
+    return image
+
+
+def exif_orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(EXIF_ORIENTATION_TAG, 1) or 1)
+    except Exception:  # a malformed EXIF block must not reject a decodable image
+        return 1
+
+
+def upright_size(image: Image.Image) -> tuple[int, int]:
+    width, height = image.size
+    if exif_orientation(image) in _TRANSPOSING_ORIENTATIONS:
+        return height, width
+    return width, height
+
+
+def image_probe(stream: BinaryIO, *, max_pixels: int) -> ImageInfo:
+    """Check that `stream` holds a whole, accepted image and describe it.
+
+    Reads the stream from its start; leaves its position at the start again.
+    """
+    stream.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    if size == 0:
+        raise ImageRejected("invalid_image", "the file is empty; upload a non-empty image")
+    stream.seek(0)
+    image = image_open(stream, max_pixels=max_pixels)
+    try:
+        image_load(image)
+        content_type = ACCEPTED_FORMATS[image.format]
+        if image.format == "HEIF" and getattr(image, "info", {}).get("brand") == "heif":
+            content_type = "image/heif"
+        width, height = upright_size(image)
+    finally:
+        image.close()
+        stream.seek(0)
+    return ImageInfo(
+        content_type=content_type,
+        width=width,
+        height=height,
+        size=size,
+        checksum=digest.hexdigest(),
+        extension=FILE_EXTENSIONS[content_type if content_type != "image/heif" else "image/heic"],
+    )
+
+
+def image_probe_bytes(data: bytes, *, max_pixels: int) -> ImageInfo:
+    return image_probe(io.BytesIO(data), max_pixels=max_pixels)

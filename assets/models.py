@@ -1,0 +1,225 @@
+"""The asset domain's tables.
+
+An Account is a tenant: every user (through Membership), API key, asset, data schema and
+job belongs to exactly one. Asset ids and job ids are UUID4s as 32 lower-case hex
+characters. Lineage is a plain id column (`source_asset_id`), not a foreign key, because a
+derived asset outlives its source and keeps the id as a dangling reference (SPEC §3).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
+
+HEX32_PATTERN = r"^[0-9a-f]{32}$"
+CONVERSION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,30}$"
+DEFAULT_SCHEMA_ID = 0
+
+
+def new_hex_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    """A user's role in its account. Order matters: each role can do all the ones below."""
+
+    USER = "USER", "User"
+    CREATOR = "CREATOR", "Creator"
+    MANAGER = "MANAGER", "Manager"
+    ADMIN = "ADMIN", "Admin"
+
+    @classmethod
+    def rank(cls, role: str) -> int:
+        return [cls.USER, cls.CREATOR, cls.MANAGER, cls.ADMIN].index(role)
+
+
+class Membership(models.Model):
+    """Ties a Django user to its one account, with one role."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.USER)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role} in {self.account})"
+
+    def has_role(self, minimum: str) -> bool:
+        return Role.rank(self.role) >= Role.rank(minimum)
+
+
+class ApiKey(AbstractAPIKey):
+    """A hashed API key that authenticates as one user (djangorestframework-api-key)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+
+
+class DataSchema(models.Model):
+    """A JSON Schema (draft 2020-12) that an asset's `data` must satisfy.
+
+    Schema 0 is built in (account NULL, "any object") and visible to every account.
+    """
+
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="data_schemas"
+    )
+    name = models.CharField(max_length=100)
+    schema = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.name}"
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.account_id is None
+
+    def clean(self) -> None:
+        from assets.validators import schema_check
+
+        errors = schema_check(self.schema)
+        if errors:
+            raise ValidationError({"schema": errors})
+
+
+class AssetStatus(models.TextChoices):
+    OK = "OK"
+    NOT_READY = "NOT_READY"
+    ERROR = "ERROR"
+
+
+def asset_upload_to(instance: "Asset", filename: str) -> str:
+    return f"accounts/{instance.account_id}/assets/{instance.id}/original/{filename}"
+
+
+def conversion_upload_to(instance: "Conversion", filename: str) -> str:
+    return (
+        f"accounts/{instance.asset.account_id}/assets/{instance.asset_id}/"
+        f"conversions/{instance.name}/{filename}"
+    )
+
+
+class FileFacts(models.Model):
+    """What is recorded about every stored file, original or conversion."""
+
+    content_type = models.CharField(max_length=100)
+    size = models.BigIntegerField()
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the bytes, hex")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class Asset(FileFacts):
+    id = models.CharField(
+        primary_key=True,
+        max_length=32,
+        default=new_hex_id,
+        editable=False,
+        validators=[RegexValidator(HEX32_PATTERN)],
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="assets")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(max_length=255)
+    file = models.FileField(upload_to=asset_upload_to, max_length=500)
+    status = models.CharField(max_length=10, choices=AssetStatus.choices, default=AssetStatus.OK)
+    upload_time = models.DateTimeField(auto_now_add=True, db_index=True)
+    update_time = models.DateTimeField(auto_now=True)
+    data = models.JSONField(default=dict, blank=True)
+    data_schema = models.ForeignKey(
+        DataSchema, on_delete=models.PROTECT, default=DEFAULT_SCHEMA_ID, related_name="assets"
+    )
+    source_asset_id = models.CharField(
+        max_length=32,
+        null=True,
+        blank=True,
+        db_index=True,
+        validators=[RegexValidator(HEX32_PATTERN)],
+    )
+
+    class Meta:
+        ordering = ["-upload_time", "-id"]
+        indexes = [models.Index(fields=["account", "-upload_time"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+class Conversion(FileFacts):
+    """A named derived file of one asset; one per (asset, name)."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="conversions")
+    name = models.CharField(max_length=30, validators=[RegexValidator(CONVERSION_NAME_PATTERN)])
+    file = models.FileField(upload_to=conversion_upload_to, max_length=500)
+    update_time = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "name"], name="conversion_unique_per_asset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id}/{self.name}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "QUEUED"
+    OK = "OK"
+    ERROR = "ERROR"
+
+
+class Job(models.Model):
+    """A unit of background work and its per-item outcome.
+
+    `output` is a list of {"name", "asset_id"} and `error` a list of
+    {"name", "asset_id", "error"}, as SPEC §5 shows them.
+    """
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_hex_id, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="jobs")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=30)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    request = models.JSONField(default=dict, blank=True)
+    output = models.JSONField(default=list, blank=True)
+    error = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} ({self.status})"

@@ -1,0 +1,157 @@
+"""Reads. Everything is scoped to the caller's account: another account's ids look like
+ids that do not exist (404), as SPEC §2 requires."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from assets.errors import FieldError, NotFound
+from assets.models import Account, Asset, Conversion, DataSchema, Job
+from assets.permissions import membership_of
+from assets.validators import conversion_name_check, is_asset_id
+
+LINEAGE_MAX_DEPTH = 1000
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+
+
+def account_of(user) -> Account:
+    membership = membership_of(user)
+    if membership is None:  # the permission classes stop such users first
+        raise NotFound("no account")
+    return membership.account
+
+
+def asset_get(*, account: Account, asset_id: str, for_update: bool = False) -> Asset:
+    """The account's asset with this id, or NotFound (also for malformed ids)."""
+    queryset = Asset.objects.filter(account=account)
+    if for_update:
+        queryset = queryset.select_for_update()
+    asset = queryset.filter(id=asset_id).first() if is_asset_id(asset_id) else None
+    if asset is None:
+        raise NotFound(f"asset {asset_id} does not exist in your account; check the id", code="asset_not_found")
+    return asset
+
+
+def asset_get_for_user(*, user, asset_id: str) -> Asset:
+    return asset_get(account=account_of(user), asset_id=asset_id)
+
+
+def conversion_get(*, asset: Asset, name: str) -> Conversion:
+    conversion = asset.conversions.filter(name=name).first()
+    if conversion is None:
+        raise NotFound(
+            f"asset {asset.id} has no conversion named {name!r}; "
+            "GET the asset to see its conversions",
+            code="conversion_not_found",
+        )
+    return conversion
+
+
+def asset_list(*, user, filters: dict[str, Any]) -> QuerySet[Asset]:
+    """The account's assets, newest first, narrowed by the query-string filters.
+
+    `name` contains (case-insensitive); `content_type` exact; `source_asset_id` exact;
+    `has_conversion` is `true`/`false` (any conversion / none) or a conversion name.
+    """
+    queryset = (
+        Asset.objects.filter(account=account_of(user))
+        .prefetch_related("conversions")
+        .order_by("-upload_time", "-id")
+    )
+    name = filters.get("name")
+    if name:
+        queryset = queryset.filter(name__icontains=name)
+    content_type = filters.get("content_type")
+    if content_type:
+        queryset = queryset.filter(content_type=content_type)
+    source = filters.get("source_asset_id")
+    if source:
+        if not is_asset_id(source):
+            raise FieldError(
+                "source_asset_id", f"must be an asset id (32 lower-case hex characters), got {source!r}"
+            )
+        queryset = queryset.filter(source_asset_id=source)
+    has_conversion = filters.get("has_conversion")
+    if has_conversion:
+        lowered = has_conversion.lower()
+        if lowered in _TRUE:
+            queryset = queryset.filter(conversions__isnull=False).distinct()
+        elif lowered in _FALSE:
+            queryset = queryset.filter(conversions__isnull=True)
+        else:
+            conversion_name_check(has_conversion, field="has_conversion")
+            queryset = queryset.filter(conversions__name=has_conversion)
+    return queryset
+
+
+def lineage_of(*, asset: Asset) -> dict[str, list[str]]:
+    """{"ancestors": [nearest first], "descendants": [breadth first]} within the account.
+
+    A deleted ancestor's id still appears (it is the dangling `source_asset_id`), but the
+    walk cannot go past it. Cycles, which the API cannot create, are cut all the same.
+    """
+    seen = {asset.id}
+    ancestors: list[str] = []
+    current = asset.source_asset_id
+    while current and current not in seen and len(ancestors) < LINEAGE_MAX_DEPTH:
+        ancestors.append(current)
+        seen.add(current)
+        current = (
+            Asset.objects.filter(account_id=asset.account_id, id=current)
+            .values_list("source_asset_id", flat=True)
+            .first()
+        )
+    descendants: list[str] = []
+    frontier = [asset.id]
+    while frontier and len(descendants) < LINEAGE_MAX_DEPTH * 10:
+        children = [
+            child
+            for child in Asset.objects.filter(
+                account_id=asset.account_id, source_asset_id__in=frontier
+            )
+            .order_by("upload_time", "id")
+            .values_list("id", flat=True)
+            if child not in seen
+        ]
+        seen.update(children)
+        descendants.extend(children)
+        frontier = children
+    return {"ancestors": ancestors, "descendants": descendants}
+
+
+def schema_list(*, user) -> QuerySet[DataSchema]:
+    return DataSchema.objects.filter(Q(account__isnull=True) | Q(account=account_of(user)))
+
+
+def schema_get(*, account: Account, schema_id: Any, field: str | None = None) -> DataSchema:
+    """The built-in schema 0 or one of the account's; NotFound otherwise.
+
+    With `field`, a bad id is a 400 naming that request field instead of a 404 on the path.
+    """
+    try:
+        schema_pk = int(schema_id)
+        if isinstance(schema_id, bool) or schema_pk < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        if field:
+            raise FieldError(field, f"must be a data schema id (a whole number), got {schema_id!r}") from None
+        raise NotFound(f"data schema {schema_id!r} does not exist; check the id") from None
+    schema = (
+        DataSchema.objects.filter(Q(account__isnull=True) | Q(account=account), id=schema_pk).first()
+    )
+    if schema is None:
+        message = f"data schema {schema_pk} does not exist in your account; GET /api/v1/assetschemas lists them"
+        if field:
+            raise FieldError(field, message, code="schema_not_found")
+        raise NotFound(message, code="schema_not_found")
+    return schema
+
+
+def job_get_for_user(*, user, job_id: str) -> Job:
+    job = Job.objects.filter(account=account_of(user), id=job_id).select_related("user").first() if is_asset_id(job_id) else None
+    if job is None:
+        raise NotFound(f"job {job_id} does not exist in your account; check the id", code="job_not_found")
+    return job

@@ -1,0 +1,31 @@
+"""Routes of the assets API (mounted under /api/v1/)."""
+
+from django.urls import path, register_converter
+
+from assets import api
+
+
+class Hex32Converter:
+    """Asset and job ids: 32 lower-case hex characters. Anything else is a 404."""
+
+    regex = "[0-9a-f]{32}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(Hex32Converter, "hex32")
+
+urlpatterns = [
+    path("assets", api.AssetListView.as_view(), name="asset-list"),
+    path("assets/<hex32:asset_id>", api.AssetDetailView.as_view(), name="asset-detail"),
+    path("assets/<hex32:asset_id>/content/<str:name>", api.AssetContentView.as_view(), name="asset-content"),
+    path("assets/<hex32:asset_id>/data/update", api.AssetDataUpdateView.as_view(), name="asset-data-update"),
+    path("assets/<hex32:asset_id>/lineage", api.AssetLineageView.as_view(), name="asset-lineage"),
+    path("assetschemas", api.SchemaListView.as_view(), name="schema-list"),
+    path("assetschemas/<str:schema_id>", api.SchemaDetailView.as_view(), name="schema-detail"),
+    path("jobs/<hex32:job_id>", api.JobDetailView.as_view(), name="job-detail"),
+]

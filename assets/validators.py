@@ -1,0 +1,101 @@
+"""Pure checks with the API's error codes: uploads, conversion names, data and schemas."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from assets.errors import FieldError, PayloadTooLarge
+from assets.imaging import ImageInfo, ImageRejected, image_probe
+from assets.models import CONVERSION_NAME_PATTERN, HEX32_PATTERN
+
+_CONVERSION_NAME = re.compile(CONVERSION_NAME_PATTERN)
+_HEX32 = re.compile(HEX32_PATTERN)
+RESERVED_CONVERSION_NAMES = {"original"}
+
+
+def conversion_name_check(name: str | None, *, field: str = "conversion_name") -> str:
+    """Return `name` if it is a valid conversion name, else raise a 400 naming `field`."""
+    if name is None or name == "":
+        raise FieldError(field, f"is required; give a name matching {CONVERSION_NAME_PATTERN}")
+    if not isinstance(name, str) or not _CONVERSION_NAME.match(name):
+        raise FieldError(field, f"must match {CONVERSION_NAME_PATTERN}, got {name!r}")
+    if name in RESERVED_CONVERSION_NAMES:
+        raise FieldError(field, f"'{name}' is reserved for the asset's own file; choose another name")
+    return name
+
+
+def is_asset_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(_HEX32.match(value))
+
+
+def asset_id_check(value: Any, *, field: str) -> str:
+    if not is_asset_id(value):
+        raise FieldError(field, f"must be an asset id (32 lower-case hex characters), got {value!r}")
+    return value
+
+
+def upload_check(upload: UploadedFile | None, *, field: str = "file") -> ImageInfo:
+    """Check an uploaded file against SPEC §7 and describe it.
+
+    Raises FieldError (400, code `required`, `invalid_image` or `image_too_large`) or
+    PayloadTooLarge (413).
+    """
+    if upload is None:
+        raise FieldError(field, "is required; send the image as a multipart file field", code="required")
+    max_bytes = settings.ASSETS_MAX_UPLOAD_BYTES
+    if upload.size is not None and upload.size > max_bytes:
+        raise PayloadTooLarge(
+            f"{field}: the file is {upload.size} bytes, over the limit of {max_bytes} bytes; "
+            "upload a smaller file",
+            errors={field: [f"at most {max_bytes} bytes"]},
+        )
+    try:
+        return image_probe(upload, max_pixels=settings.ASSETS_MAX_PIXELS)
+    except ImageRejected as exc:
+        raise FieldError(field, exc.message, code=exc.code) from exc
+
+
+def json_object_field(raw: Any, *, field: str = "data") -> dict[str, Any]:
+    """Parse a multipart form field that must hold a JSON object."""
+    if isinstance(raw, dict):
+        return raw
+    if raw is None or raw == "":
+        return {}
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise FieldError(field, f"must be a JSON object as a string; it does not parse ({exc})") from exc
+    if not isinstance(value, dict):
+        raise FieldError(field, f"must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def schema_check(schema: Any) -> list[str]:
+    """The reasons `schema` is not a usable draft 2020-12 JSON Schema (empty if it is)."""
+    if not isinstance(schema, dict):
+        return ["must be a JSON Schema object"]
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path)
+        return [f"not a valid JSON Schema (draft 2020-12){' at ' + where if where else ''}: {exc.message}"]
+    return []
+
+
+def data_check(data: Any, schema: dict[str, Any], *, field: str = "data") -> dict[str, list[str]]:
+    """Every way `data` violates `schema`, keyed by its path ("data.price", "data.tags[1]")."""
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    violations: dict[str, list[str]] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        path = field
+        for part in error.absolute_path:
+            path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        violations.setdefault(path, []).append(error.message)
+    return violations

@@ -1,0 +1,56 @@
+"""Top-level routes. API errors outside DRF views (unknown paths, unreadable requests,
+unhandled exceptions) answer in the API's one error shape; other pages keep Django's."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views import defaults
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from assets import errors
+
+urlpatterns = [
+    path("api/v1/", include("graphics.urls")),
+    path("api/v1/", include("assets.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        name="api-redoc",
+    ),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+]
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler400(request, exception=None):
+    if _is_api(request):
+        return errors.json_bad_request(request, exception)
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if _is_api(request):
+        return errors.json_permission_denied(request, exception)
+    return defaults.permission_denied(request, exception)
+
+
+def handler404(request, exception=None):
+    if _is_api(request):
+        return errors.json_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    if _is_api(request):
+        return errors.json_server_error(request)
+    return defaults.server_error(request)

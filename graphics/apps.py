@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GraphicsConfig(AppConfig):
+    name = "graphics"
+    verbose_name = "Image processing"

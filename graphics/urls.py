@@ -1,0 +1,3 @@
+"""Routes of the add-on endpoints (mounted under /api/v1/)."""
+
+urlpatterns: list = []
