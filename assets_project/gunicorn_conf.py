@@ -1,0 +1,13 @@
+"""gunicorn settings for `make run` and the benchmarks. Override with GUNICORN_* variables."""
+
+import os
+
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 20
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+# Bodies up to the upload limit go to temporary files, not memory, past Django's threshold.
+limit_request_line = 8190
