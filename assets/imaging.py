@@ -158,6 +158,9 @@ def image_probe(stream: BinaryIO, *, max_pixels: int) -> ImageInfo:
             content_type = "image/heif"
         width, height = upright_size(image)
     finally:
+        # Pillow 13 closes even a caller's stream on close() (PNG keeps it as `_fp` too):
+        # detach it first, so the stream stays open for the caller to store.
+        image.fp = image._fp = None
         image.close()
         stream.seek(0)
     return ImageInfo(

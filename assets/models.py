@@ -19,6 +19,7 @@ from rest_framework_api_key.models import AbstractAPIKey
 HEX32_PATTERN = r"^[0-9a-f]{32}$"
 CONVERSION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,30}$"
 DEFAULT_SCHEMA_ID = 0
+BUILTIN_SCHEMA = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"}
 
 
 def new_hex_id() -> str:
@@ -93,6 +94,14 @@ class DataSchema(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id}: {self.name}"
+
+    @classmethod
+    def ensure_builtin(cls, using: str = "default") -> "DataSchema":
+        """Create schema 0 if it is missing (after migrate, and after a test flush)."""
+        schema, _ = cls.objects.using(using).get_or_create(
+            id=DEFAULT_SCHEMA_ID, defaults={"account": None, "name": "default", "schema": BUILTIN_SCHEMA}
+        )
+        return schema
 
     @property
     def is_builtin(self) -> bool:

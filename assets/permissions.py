@@ -70,12 +70,14 @@ class ByMethod(BasePermission):
     def of(cls, **table: type[BasePermission]) -> type["ByMethod"]:
         return type("ByMethod", (cls,), {"table": {k.upper(): v for k, v in table.items()}})
 
-    def _inner(self, request) -> BasePermission:
+    def _inner(self, request, view=None) -> BasePermission:
         method = "GET" if request.method in {"HEAD", "OPTIONS"} else request.method
+        if method not in self.table and not hasattr(view, request.method.lower()):
+            return CanRead()  # the view has no such method: let it answer 405, not 403
         return self.table.get(method, CanAdmin)()
 
     def has_permission(self, request, view) -> bool:
-        inner = self._inner(request)
+        inner = self._inner(request, view)
         allowed = inner.has_permission(request, view)
         if not allowed:
             self.message = getattr(inner, "message", None)

@@ -1,23 +1,9 @@
 """Routes of the assets API (mounted under /api/v1/)."""
 
-from django.urls import path, register_converter
+from django.urls import path
 
-from assets import api
+from assets import api, converters  # noqa: F401  (registers <hex32:>)
 
-
-class Hex32Converter:
-    """Asset and job ids: 32 lower-case hex characters. Anything else is a 404."""
-
-    regex = "[0-9a-f]{32}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(Hex32Converter, "hex32")
 
 urlpatterns = [
     path("assets", api.AssetListView.as_view(), name="asset-list"),

@@ -11,3 +11,10 @@ accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 # Bodies up to the upload limit go to temporary files, not memory, past Django's threshold.
 limit_request_line = 8190
+
+
+def post_worker_init(worker):
+    """Load and run the background-removal models once per worker, before it serves."""
+    from graphics.services import models_warm
+
+    models_warm()

@@ -18,6 +18,8 @@ def media_root(settings, tmp_path) -> Path:
     """Every test writes its files under its own folder, which tests can inspect."""
     root = tmp_path / "media"
     root.mkdir()
+    # Users made here get passwords; the production hasher would cost ~0.5 s per user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = root
     settings.STORAGES = {
         **settings.STORAGES,

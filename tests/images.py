@@ -71,7 +71,7 @@ def cmyk_jpeg_bytes(name: str = "coffee") -> bytes:
 def png16_bytes(name: str = "chelsea") -> bytes:
     """A 16-bit greyscale PNG (mode I;16) with the photograph's full tonal range."""
     grey = np.asarray(photo(name).convert("L"), dtype=np.uint16) * 257
-    return encode(Image.fromarray(grey, mode="I;16"), "PNG")
+    return encode(Image.fromarray(grey), "PNG")  # uint16 -> mode I;16 (Pillow 13 rejects mode=)
 
 
 def palette_gif_bytes(name: str = "astronaut") -> bytes:

@@ -1,0 +1,119 @@
+"""The Remove Background endpoints (SPEC §4). Thin: parse, call services, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assets.errors import FieldError, PayloadTooLarge
+from assets.selectors import account_of, asset_get
+from assets.serializers import ErrorDocument
+from graphics import services
+
+_QUERY = [
+    OpenApiParameter("mode", str, enum=list(services.MODES), description="default get_image"),
+    OpenApiParameter("disposition", str, enum=list(services.DISPOSITIONS)),
+    OpenApiParameter("conversion_name", str, description="^[a-zA-Z0-9_-]{1,30}$, not 'original'"),
+    OpenApiParameter("metadata", str, enum=["inherit"]),
+    OpenApiParameter("bg_mode", str, enum=["auto", "portrait", "product"]),
+    OpenApiParameter("strength", str, enum=["low", "medium", "high"]),
+    OpenApiParameter("remove_artifacts", bool),
+]
+_RESPONSES = {
+    (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="get_image, get_image_and_save"),
+    (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="save_image"),
+    **{code: OpenApiResponse(ErrorDocument) for code in (400, 401, 403, 404, 413)},
+}
+
+
+class _ImageUpload(serializers.Serializer):
+    image = serializers.FileField()
+
+
+def _upload_bytes(request: Request) -> tuple[bytes, str | None]:
+    upload = request.FILES.get("image")
+    if upload is None:
+        raise FieldError("image", "is required; send the image as the multipart file field 'image'", code="required")
+    if upload.size > settings.ASSETS_MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"image: the file is {upload.size} bytes, over the limit of {settings.ASSETS_MAX_UPLOAD_BYTES} bytes; "
+            "upload a smaller file",
+            errors={"image": [f"at most {settings.ASSETS_MAX_UPLOAD_BYTES} bytes"]},
+        )
+    return upload.read(), upload.name
+
+
+def _respond(request: Request, bg: services.BgRemoveRequest, data: bytes, upload_name: str | None):
+    """Validate → (check role) → run the model once → answer per the mode."""
+    account = account_of(request.user)
+    if bg.saves:
+        services.require_save_role(request.user)
+        if bg.asset_id:
+            asset_get(account=account, asset_id=bg.asset_id)  # 404 before the model runs
+    result = services.bg_remove_run(data, options=bg.options)
+    headers = {
+        "X-Model": result.model,
+        "X-Foreground-Left": str(result.bbox[0]),
+        "X-Foreground-Top": str(result.bbox[1]),
+        "X-Foreground-Width": str(result.bbox[2]),
+        "X-Foreground-Height": str(result.bbox[3]),
+    }
+    if bg.mode == "save_image":
+        body = services.bg_result_save(
+            account=account, user=request.user, png=result.png, request=bg, upload_name=upload_name
+        )
+        return Response(body, headers=headers)
+    response = HttpResponse(result.png, content_type="image/png")
+    for key, value in headers.items():
+        response[key] = value
+    if bg.mode == "get_image_and_save":
+        job = services.bg_save_job_create(
+            account=account, user=request.user, png=result.png, request=bg, upload_name=upload_name
+        )
+        response["X-Job-Id"] = job.id
+    return response
+
+
+class BgRemoveUploadView(APIView):
+    """POST assets/file/addons/bg_remove: multipart `image`; `asset_id` in the query."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": _ImageUpload},
+        parameters=[*_QUERY, OpenApiParameter("asset_id", str)],
+        responses=_RESPONSES,
+    )
+    def post(self, request: Request):
+        bg = services.bg_remove_request_parse(request.query_params, path_asset_id=None)
+        data, name = _upload_bytes(request)
+        return _respond(request, bg, data, name)
+
+
+class BgRemoveAssetView(APIView):
+    """GET: the asset's original; POST: multipart `image`, the asset as the target."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(parameters=_QUERY, responses=_RESPONSES)
+    def get(self, request: Request, asset_id: str):
+        asset = asset_get(account=account_of(request.user), asset_id=asset_id)
+        bg = services.bg_remove_request_parse(request.query_params, path_asset_id=asset.id)
+        with default_storage.open(asset.file.name, "rb") as handle:
+            data = handle.read()
+        return _respond(request, bg, data, asset.name)
+
+    @extend_schema(request={"multipart/form-data": _ImageUpload}, parameters=_QUERY, responses=_RESPONSES)
+    def post(self, request: Request, asset_id: str):
+        asset = asset_get(account=account_of(request.user), asset_id=asset_id)
+        bg = services.bg_remove_request_parse(request.query_params, path_asset_id=asset.id)
+        data, name = _upload_bytes(request)
+        return _respond(request, bg, data, name)

@@ -1,0 +1,111 @@
+"""Bytes -> an upright 8-bit RGB/RGBA image, and RGBA -> PNG bytes. No Django.
+
+Decoding builds on `assets.imaging` (the one place that opens untrusted bytes, Django-free
+as well): the pixel limit is checked from the header before decoding, and a truncated or
+corrupt file raises `ImageRejected` with the API's error code.
+
+PNG encoding is ours rather than Pillow's because it is the slowest step of a background
+removal on a large photo: Pillow tries every PNG filter on every row and compresses on
+one core. `png_encode` applies the "Up" filter to all rows at once with NumPy (on
+photographs it compresses as well as Pillow's adaptive choice) and deflates horizontal
+bands on a small thread pool (zlib releases the GIL), joined into one valid zlib stream
+with full flushes. The compression level is a parameter (setting `BG_REMOVE_PNG_LEVEL`).
+`bench/bg_remove.py` shows the measurements behind the defaults.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from assets.imaging import ImageRejected, image_load, image_open
+
+__all__ = ["ImageRejected", "decode", "to_8bit_rgb_or_rgba", "png_encode"]
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_COLOR_TYPES = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}
+_BAND_ROWS_MIN = 64
+_pool = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="png")
+
+
+def decode(data: bytes, *, max_pixels: int) -> Image.Image:
+    """Decode the first frame of `data` upright (EXIF orientation applied), as RGB or RGBA."""
+    image = image_open(io.BytesIO(data), max_pixels=max_pixels)
+    image_load(image)
+    try:
+        image = ImageOps.exif_transpose(image)
+    except Exception:  # a malformed EXIF block: keep the pixels as stored
+        pass
+    return to_8bit_rgb_or_rgba(image)
+
+
+def _has_transparency(image: Image.Image) -> bool:
+    return image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info
+
+
+def to_8bit_rgb_or_rgba(image: Image.Image) -> Image.Image:
+    """Any Pillow mode -> "RGB", or "RGBA" when the image carries transparency.
+
+    16- and 32-bit integer greyscale is scaled to 8 bits by its nominal range (not
+    truncated); float images are taken as 0..1 when they fit, else clipped to 0..255.
+    """
+    mode = image.mode
+    if mode in {"RGB", "RGBA"}:
+        return image
+    if mode.startswith("I;16") or mode == "I":
+        values = np.asarray(image, dtype=np.uint32 if mode == "I" else np.uint16).astype(np.uint32)
+        scale = 257 if mode.startswith("I;16") or values.max(initial=0) > 255 else 1
+        return Image.fromarray((values // scale).clip(0, 255).astype(np.uint8), "L").convert("RGB")
+    if mode == "F":
+        values = np.asarray(image, dtype=np.float32)
+        if values.size and values.max() <= 1.0 and values.min() >= 0.0:
+            values = values * 255.0
+        return Image.fromarray(values.clip(0, 255).round().astype(np.uint8), "L").convert("RGB")
+    if _has_transparency(image):
+        return image.convert("RGBA")
+    return image.convert("RGB")
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def _deflate_band(band: memoryview, level: int, last: bool) -> bytes:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return compressor.compress(band) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+
+
+def png_encode(image: Image.Image, *, level: int = 1, bands: int = 4) -> bytes:
+    """Encode an 8-bit L/LA/RGB/RGBA image as PNG (Up filter, deflate `level` 0-9)."""
+    if image.mode not in _PNG_COLOR_TYPES:
+        raise ValueError(f"png_encode takes L, LA, RGB or RGBA images, not {image.mode}")
+    if not 0 <= level <= 9:
+        raise ValueError("PNG compression level must be 0-9")
+    width, height = image.size
+    pixels = np.asarray(image, dtype=np.uint8).reshape(height, width * len(image.mode))
+    raw = np.empty((height, pixels.shape[1] + 1), dtype=np.uint8)
+    raw[:, 0] = 2  # filter type "Up" on every row: the difference to the row above
+    raw[0, 1:] = pixels[0]
+    np.subtract(pixels[1:], pixels[:-1], out=raw[1:, 1:])  # uint8 arithmetic wraps, as PNG wants
+    flat = memoryview(raw).cast("B")
+    row_bytes = raw.shape[1]
+    band_rows = max(_BAND_ROWS_MIN, -(-height // max(1, bands)))
+    edges = list(range(0, height, band_rows)) + [height]
+    jobs = [
+        (flat[start * row_bytes : end * row_bytes], end == height)
+        for start, end in zip(edges[:-1], edges[1:])
+    ]
+    if len(jobs) == 1:
+        parts = [_deflate_band(jobs[0][0], level, True)]
+    else:
+        parts = list(_pool.map(lambda job: _deflate_band(job[0], level, job[1]), jobs))
+    header = b"\x78\x01"  # zlib header: deflate, 32K window (levels are interchangeable here)
+    stream = header + b"".join(parts) + struct.pack(">I", zlib.adler32(flat))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOR_TYPES[image.mode], 0, 0, 0)
+    return _PNG_SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")

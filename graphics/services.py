@@ -1,0 +1,254 @@
+"""Background removal as a service: run it, save its result, queue and run the save job.
+
+`save_image` saves inside the request (one transaction; a failure leaves nothing).
+`get_image_and_save` stages the PNG it already made in storage (`jobs/<job_id>/result.png`)
+and queues a job that only stores that file: the model never runs twice, and the broker
+carries a job id, not megabytes of pickled image. If the worker dies mid-save, the
+transaction rolls back, the staged file stays, the job stays QUEUED, and django-q2
+hands the task out again after `Q_CLUSTER["retry"]` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from assets.errors import FieldError, Forbidden
+from assets.models import Account, Asset, Job, JobStatus, Role
+from assets.permissions import membership_of
+from assets.selectors import asset_get
+from assets.services import asset_create_from_bytes, conversion_save, files_delete_on_commit
+from assets.imaging import image_probe_bytes
+from assets.validators import asset_id_check, conversion_name_check
+from graphics.processing import background
+from graphics.processing.errors import OptionError
+from graphics.processing.images import ImageRejected, decode, png_encode
+
+logger = logging.getLogger(__name__)
+
+MODES = ("get_image", "save_image", "get_image_and_save")
+DISPOSITIONS = ("add_conversion", "add_new_asset")
+JOB_KIND_BG_SAVE = "bg_remove_save"
+
+
+def models_warm() -> None:
+    """Load and run every configured model once (web worker and qcluster start-up)."""
+    background.warm(settings.BG_REMOVE_MODELS.values())
+
+
+@dataclass(frozen=True)
+class BgRemoveRequest:
+    mode: str
+    disposition: str | None
+    asset_id: str | None
+    conversion_name: str | None
+    metadata: str | None
+    options: background.BgRemoveOptions
+
+    @property
+    def saves(self) -> bool:
+        return self.mode != "get_image"
+
+
+def bg_remove_request_parse(query: Mapping[str, str], *, path_asset_id: str | None) -> BgRemoveRequest:
+    """Validate the query string by the rules of SPEC §4, in their order.
+
+    `path_asset_id` is the asset of `assets/{id}/addons/bg_remove`; None on the upload
+    endpoint, where `asset_id` comes from the query. Each failure is a 400 naming the
+    parameter. With mode=get_image the disposition parameters are not validated.
+    """
+    mode = query.get("mode", "get_image")
+    if mode not in MODES:
+        raise FieldError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+    try:
+        options = background.BgRemoveOptions.parse(
+            {k: query[k] for k in ("bg_mode", "strength", "remove_artifacts") if k in query},
+            names={"mode": "bg_mode"},
+        )
+    except OptionError as exc:
+        raise FieldError(exc.field, exc.message) from None
+    if mode == "get_image":
+        return BgRemoveRequest(mode, None, path_asset_id, None, None, options)
+
+    disposition = query.get("disposition")
+    if disposition is None or disposition == "":
+        raise FieldError(
+            "disposition", f"is required with mode={mode}; use add_conversion or add_new_asset", code="required"
+        )
+    if disposition not in DISPOSITIONS:
+        raise FieldError("disposition", f"must be one of {', '.join(DISPOSITIONS)}, got {disposition!r}")
+    asset_id = path_asset_id
+    if path_asset_id is None and query.get("asset_id"):
+        asset_id = asset_id_check(query["asset_id"], field="asset_id")
+    conversion_name = None
+    if disposition == "add_conversion":
+        if asset_id is None:
+            raise FieldError(
+                "asset_id", "is required with disposition=add_conversion: the asset that receives the conversion",
+                code="required",
+            )
+        conversion_name = conversion_name_check(query.get("conversion_name"))
+    metadata = query.get("metadata")
+    if metadata is not None:
+        if disposition != "add_new_asset":
+            raise FieldError("metadata", "is only allowed with disposition=add_new_asset")
+        if metadata != "inherit":
+            raise FieldError("metadata", f"must be inherit, got {metadata!r}")
+        if asset_id is None:
+            raise FieldError(
+                "asset_id", "is required with metadata=inherit: the asset whose data is copied", code="required"
+            )
+    return BgRemoveRequest(mode, disposition, asset_id, conversion_name, metadata, options)
+
+
+def require_save_role(user) -> None:
+    membership = membership_of(user)
+    if membership is None or not membership.has_role(Role.CREATOR):
+        role = membership.role if membership else "none"
+        raise Forbidden(
+            f"your role {role} may not save results; modes save_image and get_image_and_save "
+            "need CREATOR or above (use mode=get_image)"
+        )
+
+
+@dataclass(frozen=True)
+class BgRemoveResult:
+    png: bytes
+    model: str
+    bbox: tuple[int, int, int, int]
+
+
+def bg_remove_run(data: bytes, *, options: background.BgRemoveOptions, field: str = "image") -> BgRemoveResult:
+    """Decode, remove the background, encode. Bad images are a 400 naming `field`."""
+    if not data:
+        raise FieldError(field, "the file is empty; upload a non-empty image", code="invalid_image")
+    try:
+        image = decode(data, max_pixels=settings.ASSETS_MAX_PIXELS)
+    except ImageRejected as exc:
+        raise FieldError(field, exc.message, code=exc.code) from None
+    cutout = background.remove_background(image, options=options, models=settings.BG_REMOVE_MODELS)
+    png = png_encode(cutout.image, level=settings.BG_REMOVE_PNG_LEVEL)
+    return BgRemoveResult(png=png, model=cutout.model, bbox=cutout.bbox)
+
+
+def new_asset_name(source: Asset | None, upload_name: str | None) -> str:
+    base = source.name if source is not None else (upload_name or "image")
+    stem = os.path.splitext(os.path.basename(base))[0] or "image"
+    return f"{stem}_bg_removed.png"
+
+
+def bg_result_save(
+    *, account: Account, user, png: bytes, request: BgRemoveRequest, upload_name: str | None
+) -> dict[str, Any]:
+    """Store a result per the disposition; returns the `save_image` response body."""
+    source = asset_get(account=account, asset_id=request.asset_id) if request.asset_id else None
+    body: dict[str, Any] = {"status": "ok", "mode": request.mode, "disposition": request.disposition}
+    if request.disposition == "add_conversion":
+        info = image_probe_bytes(png, max_pixels=settings.ASSETS_MAX_PIXELS)
+        conversion_save(asset=source, name=request.conversion_name, content=ContentFile(png), info=info)
+        body.update(asset_id=source.id, conversion_name=request.conversion_name)
+        return body
+    inherit = request.metadata == "inherit"
+    asset = asset_create_from_bytes(
+        account=account,
+        user=user,
+        data_bytes=png,
+        name=new_asset_name(source, upload_name),
+        source_asset_id=source.id if source else None,
+        data=dict(source.data) if inherit else None,
+        data_schema=source.data_schema if inherit else None,
+    )
+    if source is not None:
+        body["source_asset_id"] = source.id
+    if request.metadata:
+        body["metadata"] = request.metadata
+    body["new_asset_id"] = asset.id
+    return body
+
+
+def _staged_path(job_id: str) -> str:
+    return f"jobs/{job_id}/result.png"
+
+
+def bg_save_job_create(
+    *, account: Account, user, png: bytes, request: BgRemoveRequest, upload_name: str | None
+) -> Job:
+    """Stage the PNG, record a QUEUED job and queue it once the row has committed."""
+    from graphics.tasks import bg_save_job_enqueue
+
+    job = Job(
+        account=account,
+        user=user,
+        kind=JOB_KIND_BG_SAVE,
+        request={
+            "mode": request.mode,
+            "disposition": request.disposition,
+            "asset_id": request.asset_id,
+            "conversion_name": request.conversion_name,
+            "metadata": request.metadata,
+            "upload_name": upload_name,
+        },
+    )
+    stored = default_storage.save(_staged_path(job.id), ContentFile(png))
+    job.request["staged"] = stored
+    try:
+        with transaction.atomic():
+            job.save(force_insert=True)
+            transaction.on_commit(lambda: bg_save_job_enqueue(job.id))
+    except BaseException:
+        default_storage.delete(stored)
+        raise
+    return job
+
+
+def job_finish(job: Job, *, output: list[dict], error: list[dict]) -> None:
+    job.output, job.error = output, error
+    job.status = JobStatus.ERROR if error else JobStatus.OK
+    job.finished_at = timezone.now()
+    job.save(update_fields=["output", "error", "status", "finished_at"])
+
+
+def bg_save_job_run(*, job_id: str) -> Job | None:
+    """Store a staged result. Runs on the worker; safe to run again after a crash."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(id=job_id).select_related("account", "user").first()
+        if job is None or job.status != JobStatus.QUEUED:
+            return job  # already done (a re-delivered task), or deleted
+        job.attempts += 1
+        job.save(update_fields=["attempts"])
+    params = job.request
+    request = BgRemoveRequest(
+        mode=params["mode"],
+        disposition=params["disposition"],
+        asset_id=params["asset_id"],
+        conversion_name=params["conversion_name"],
+        metadata=params["metadata"],
+        options=background.BgRemoveOptions(),
+    )
+    name = request.conversion_name
+    try:
+        with default_storage.open(params["staged"], "rb") as handle:
+            png = handle.read()
+        with transaction.atomic():
+            body = bg_result_save(
+                account=job.account, user=job.user, png=png, request=request, upload_name=params.get("upload_name")
+            )
+            asset_id = body.get("asset_id") or body["new_asset_id"]
+            job_finish(job, output=[{"name": name, "asset_id": asset_id}], error=[])
+            files_delete_on_commit([params["staged"]])
+    except Exception as exc:
+        logger.exception("background save job %s failed", job_id)
+        message = getattr(exc, "message", None) or "the result could not be saved"
+        with transaction.atomic():
+            job_finish(job, output=[], error=[{"name": name, "asset_id": request.asset_id, "error": message}])
+            files_delete_on_commit([params["staged"]])
+    return job
