@@ -11,6 +11,9 @@ accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 # Bodies up to the upload limit go to temporary files, not memory, past Django's threshold.
 limit_request_line = 8190
+# No shared control socket in ~/.gunicorn: several servers (say, a benchmark beside
+# `make run`) must be able to run side by side.
+control_socket_disable = True
 
 
 def post_worker_init(worker):

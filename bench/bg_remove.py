@@ -1,0 +1,192 @@
+"""Benchmark: background removal over HTTP against `rembg.remove` in-process, one run.
+
+Starts the real server (gunicorn with the project's config, as `make run` does) on a
+private SQLite database and media folder, then for a 512x512, a 1600x1200 and a 4000x3000
+JPEG prints, side by side: the median time of `rembg.remove(bytes)` in this process
+(same u2netp model), the median time of POST /api/v1/assets/file/addons/bg_remove
+(get_image) over HTTP, their ratio, and both PNG sizes. Then the throughput with 4
+concurrent clients on the 1600x1200 image, and the peak RSS of the server's processes.
+
+    .venv/bin/python bench/bg_remove.py [--repeat N] [--port P]
+
+Absolute times on a shared machine are noisy; the ratio is measured in one run, with
+the two calls interleaved, so it is the figure to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import requests
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = [(512, 512), (1600, 1200), (4000, 3000)]
+TARGETS = {(512, 512): 1.1, (4000, 3000): 0.4}
+
+
+def photo_jpeg(width: int, height: int) -> bytes:
+    """skimage's astronaut at the given size, with mild sensor-like noise, as JPEG q90."""
+    from skimage import data
+
+    image = Image.fromarray(data.astronaut()).resize((width, height), Image.Resampling.LANCZOS)
+    noise = np.random.default_rng(0).normal(0, 3, (height, width, 3))
+    pixels = np.clip(np.asarray(image, dtype=np.float32) + noise, 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def process_tree_peak_rss_kib(root_pid: int) -> int:
+    """Sum of VmHWM (peak resident set) over the process and its children, in KiB."""
+    total = 0
+    pids = [root_pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == root_pid:
+                pids.append(int(entry.name))
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    server = subprocess.Popen(
+        [
+            str(Path(python).parent / "gunicorn"),
+            "assets_project.wsgi:application",
+            "--config", "assets_project/gunicorn_conf.py",
+            "--bind", f"127.0.0.1:{port}",
+            "--access-logfile", "/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/api/schema/", timeout=2).status_code == 200:
+                time.sleep(2)  # let every worker finish warming its model
+                return server
+        except requests.ConnectionError:
+            time.sleep(0.5)
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited: {server.stderr.read()}")
+    raise SystemExit("gunicorn did not start within 120 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--port", type=int, default=8917)
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    env = {
+        **os.environ,
+        "ASSETS_VAR_DIR": str(workdir),
+        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(workdir / "media"),
+        "DJANGO_SETTINGS_MODULE": "assets_project.settings",
+    }
+    env.pop("Q_BROKER", None)
+    server = start_server(args.port, env)
+    try:
+        key = subprocess.run(
+            [sys.executable, "manage.py", "create_api_user", "--account", "bench", "--username", "bench", "--role", "USER"],
+            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        url = f"http://127.0.0.1:{args.port}/api/v1/assets/file/addons/bg_remove"
+        headers = {"X-Api-Key": key}
+
+        import rembg
+
+        session = rembg.new_session("u2netp")
+        http = requests.Session()
+
+        def over_http(jpeg: bytes) -> bytes:
+            response = http.post(url, headers=headers, files={"image": ("photo.jpg", jpeg, "image/jpeg")}, timeout=120)
+            response.raise_for_status()
+            return response.content
+
+        print(f"{'image':>11} | {'rembg.remove':>12} | {'HTTP get_image':>14} | {'ratio':>5} | {'target':>6} | "
+              f"{'rembg PNG':>10} | {'our PNG':>10} | {'PNG ratio':>9}")
+        for width, height in SIZES:
+            jpeg = photo_jpeg(width, height)
+            rembg_png, our_png = rembg.remove(jpeg, session=session), over_http(jpeg)  # warm both
+            ours, theirs = [], []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                rembg_png = rembg.remove(jpeg, session=session)
+                theirs.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                our_png = over_http(jpeg)
+                ours.append(time.perf_counter() - started)
+            t_theirs, t_ours = statistics.median(theirs), statistics.median(ours)
+            target = TARGETS.get((width, height))
+            print(
+                f"{width:>5}x{height:<5} | {t_theirs:>10.3f} s | {t_ours:>12.3f} s | {t_ours / t_theirs:>5.2f} | "
+                f"{('<= ' + str(target)) if target else '':>6} | {len(rembg_png):>10,} | {len(our_png):>10,} | "
+                f"{len(our_png) / len(rembg_png):>9.2f}"
+            )
+
+        jpeg = photo_jpeg(1600, 1200)
+        per_client = max(3, args.repeat)
+        errors: list[BaseException] = []
+
+        def client() -> None:
+            local = requests.Session()
+            try:
+                for _ in range(per_client):
+                    local.post(url, headers=headers, files={"image": ("p.jpg", jpeg, "image/jpeg")}, timeout=300).raise_for_status()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        if errors:
+            raise SystemExit(f"concurrent clients failed: {errors[0]}")
+        print(f"\nthroughput, 4 concurrent clients, 1600x1200: {4 * per_client / elapsed:.2f} images/s "
+              f"({4 * per_client} requests in {elapsed:.1f} s)")
+        print(f"server peak RSS (gunicorn master + workers, VmHWM): {process_tree_peak_rss_kib(server.pid) / 1024:.0f} MiB")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    main()
