@@ -9,7 +9,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +18,7 @@ from assets import selectors, services
 from assets.downloads import file_response
 from assets.errors import FieldError
 from assets.pagination import AssetPagination
+from assets.parsers import SafeJSONParser
 from assets.permissions import ByMethod, CanAdmin, CanDelete, CanRead, CanWrite
 from assets.serializers import (
     AssetDocument,
@@ -142,7 +143,7 @@ class AssetContentView(APIView):
 
 class AssetDataUpdateView(APIView):
     permission_classes = [CanWrite]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(request=DataUpdateRequest, responses={200: AssetDocument, **ERRORS})
     def post(self, request: Request, asset_id: str) -> Response:
@@ -171,7 +172,7 @@ class AssetLineageView(APIView):
 
 class SchemaListView(APIView):
     permission_classes = [ByMethod.of(GET=CanRead, POST=CanAdmin)]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(responses={200: SchemaDocument(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
@@ -186,7 +187,7 @@ class SchemaListView(APIView):
 
 class SchemaDetailView(APIView):
     permission_classes = [ByMethod.of(GET=CanRead, PUT=CanAdmin, DELETE=CanAdmin)]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(responses={200: SchemaDocument, **ERRORS})
     def get(self, request: Request, schema_id: str) -> Response:

@@ -32,6 +32,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = api_key_from_headers(request._request)
         if key is None:
             return None
+        if not (key.isascii() and key.isprintable() and len(key) <= 200):
+            raise exceptions.AuthenticationFailed(
+                "the API key is malformed; send the key exactly as it was issued"
+            )
         try:
             api_key = ApiKey.objects.get_from_key(key)
         except ApiKey.DoesNotExist:

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from assets.errors import FieldError, NotFound
 from assets.models import Account, Asset, Conversion, DataSchema, Job
 from assets.permissions import membership_of
-from assets.validators import conversion_name_check, is_asset_id
+from assets.validators import MAX_INT_ID, CONVERSION_NAME_RE, conversion_name_check, is_asset_id, text_check
 
 LINEAGE_MAX_DEPTH = 1000
 _TRUE = {"true", "1", "yes"}
@@ -40,7 +40,7 @@ def asset_get_for_user(*, user, asset_id: str) -> Asset:
 
 
 def conversion_get(*, asset: Asset, name: str) -> Conversion:
-    conversion = asset.conversions.filter(name=name).first()
+    conversion = asset.conversions.filter(name=name).first() if CONVERSION_NAME_RE.match(name) else None
     if conversion is None:
         raise NotFound(
             f"asset {asset.id} has no conversion named {name!r}; "
@@ -63,10 +63,10 @@ def asset_list(*, user, filters: dict[str, Any]) -> QuerySet[Asset]:
     )
     name = filters.get("name")
     if name:
-        queryset = queryset.filter(name__icontains=name)
+        queryset = queryset.filter(name__icontains=text_check(name, field="name"))
     content_type = filters.get("content_type")
     if content_type:
-        queryset = queryset.filter(content_type=content_type)
+        queryset = queryset.filter(content_type=text_check(content_type, field="content_type"))
     source = filters.get("source_asset_id")
     if source:
         if not is_asset_id(source):
@@ -133,7 +133,7 @@ def schema_get(*, account: Account, schema_id: Any, field: str | None = None) ->
     """
     try:
         schema_pk = int(schema_id)
-        if isinstance(schema_id, bool) or schema_pk < 0:
+        if isinstance(schema_id, bool) or not 0 <= schema_pk <= MAX_INT_ID:
             raise ValueError
     except (TypeError, ValueError):
         if field:

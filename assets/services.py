@@ -41,6 +41,7 @@ from assets.validators import (
     data_check,
     json_object_field,
     schema_check,
+    text_problem,
     upload_check,
 )
 
@@ -91,7 +92,10 @@ def _conversion_path(asset: Asset, name: str, info: ImageInfo) -> str:
 
 
 def display_name(filename: str | None, info: ImageInfo) -> str:
-    base = os.path.basename((filename or "").replace("\\", "/")).strip()
+    """The upload's base name, without directories or control characters."""
+    cleaned = "".join(ch for ch in (filename or "") if ch.isprintable())
+    cleaned = cleaned.encode("utf-8", "replace").decode("utf-8")
+    base = os.path.basename(cleaned.replace("\\", "/")).strip()
     return (base or f"upload{info.extension}")[:255]
 
 
@@ -117,7 +121,7 @@ def data_schema_id_field(raw: Any, *, field: str = "data_schema_id") -> int | No
         return None
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
         return int(raw)
     raise FieldError(field, f"must be a data schema id (a whole number), got {raw!r}")
 
@@ -298,6 +302,8 @@ def _schema_fields(name: Any, schema: Any) -> tuple[str, dict[str, Any]]:
     errors: dict[str, list[str]] = {}
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         errors["name"] = ["is required: a non-empty string of at most 100 characters"]
+    elif text_problem(name):
+        errors["name"] = [text_problem(name)]
     problems = schema_check(schema)
     if problems:
         errors["schema"] = problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -15,7 +16,7 @@ from assets.errors import FieldError, PayloadTooLarge
 from assets.imaging import ImageInfo, ImageRejected, image_probe
 from assets.models import CONVERSION_NAME_PATTERN, HEX32_PATTERN
 
-_CONVERSION_NAME = re.compile(CONVERSION_NAME_PATTERN)
+CONVERSION_NAME_RE = re.compile(CONVERSION_NAME_PATTERN)
 _HEX32 = re.compile(HEX32_PATTERN)
 RESERVED_CONVERSION_NAMES = {"original"}
 
@@ -24,7 +25,7 @@ def conversion_name_check(name: str | None, *, field: str = "conversion_name") -
     """Return `name` if it is a valid conversion name, else raise a 400 naming `field`."""
     if name is None or name == "":
         raise FieldError(field, f"is required; give a name matching {CONVERSION_NAME_PATTERN}")
-    if not isinstance(name, str) or not _CONVERSION_NAME.match(name):
+    if not isinstance(name, str) or not CONVERSION_NAME_RE.match(name):
         raise FieldError(field, f"must match {CONVERSION_NAME_PATTERN}, got {name!r}")
     if name in RESERVED_CONVERSION_NAMES:
         raise FieldError(field, f"'{name}' is reserved for the asset's own file; choose another name")
@@ -62,16 +63,64 @@ def upload_check(upload: UploadedFile | None, *, field: str = "file") -> ImageIn
         raise FieldError(field, exc.message, code=exc.code) from exc
 
 
+MAX_JSON_DEPTH = 64
+MAX_INT_ID = 2**63 - 1  # the largest id a database column holds
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text in every supported database, or None."""
+    if "\x00" in value:
+        return "must not contain NUL (\\u0000) characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode (it holds an unpaired surrogate)"
+    return None
+
+
+def text_check(value: str, *, field: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise FieldError(field, problem)
+    return value
+
+
+def json_value_check(value: Any, *, field: str, depth: int = 0) -> Any:
+    """Reject JSON the databases cannot store: NUL or unpaired surrogates in strings,
+    non-finite numbers, and nesting deeper than MAX_JSON_DEPTH."""
+    if depth > MAX_JSON_DEPTH:
+        raise FieldError(field, f"is nested more than {MAX_JSON_DEPTH} levels deep; flatten it")
+    if isinstance(value, str):
+        text_check(value, field=field)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise FieldError(field, "must not hold NaN or Infinity; JSON numbers must be finite")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            text_check(key, field=field)
+            json_value_check(item, field=f"{field}.{key}", depth=depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            json_value_check(item, field=f"{field}[{index}]", depth=depth + 1)
+    return value
+
+
+def json_loads_checked(raw: str | bytes, *, field: str) -> Any:
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise FieldError(field, f"is nested more than {MAX_JSON_DEPTH} levels deep; flatten it") from None
+    except (TypeError, ValueError) as exc:
+        raise FieldError(field, f"must be JSON; it does not parse ({exc})") from None
+    return json_value_check(value, field=field)
+
+
 def json_object_field(raw: Any, *, field: str = "data") -> dict[str, Any]:
     """Parse a multipart form field that must hold a JSON object."""
     if isinstance(raw, dict):
-        return raw
+        return json_value_check(raw, field=field)
     if raw is None or raw == "":
         return {}
-    try:
-        value = json.loads(raw)
-    except (TypeError, ValueError) as exc:
-        raise FieldError(field, f"must be a JSON object as a string; it does not parse ({exc})") from exc
+    value = json_loads_checked(raw, field=field)
     if not isinstance(value, dict):
         raise FieldError(field, f"must be a JSON object, got {type(value).__name__}")
     return value

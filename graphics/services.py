@@ -220,7 +220,14 @@ def job_finish(job: Job, *, output: list[dict], error: list[dict]) -> None:
 def bg_save_job_run(*, job_id: str) -> Job | None:
     """Store a staged result. Runs on the worker; safe to run again after a crash."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().filter(id=job_id).select_related("account", "user").first()
+        # of=("self",): lock only the job row. `user` is nullable, so select_related joins
+        # it with an outer join, and PostgreSQL refuses FOR UPDATE on that side of one.
+        job = (
+            Job.objects.select_for_update(of=("self",))
+            .filter(id=job_id)
+            .select_related("account", "user")
+            .first()
+        )
         if job is None or job.status != JobStatus.QUEUED:
             return job  # already done (a re-delivered task), or deleted
         job.attempts += 1

@@ -373,28 +373,32 @@ def test_upload_endpoint_without_asset_id_makes_an_asset_named_after_the_upload(
     assert creator.get(f"/api/v1/assets/{new_id}/lineage").json() == {"ancestors": [], "descendants": []}
 
 
-def test_add_conversion_replaces_a_conversion_of_the_same_name(creator, source, media_root):
+def test_add_conversion_replaces_a_conversion_of_the_same_name(
+    creator, source, media_root, django_capture_on_commit_callbacks
+):
     first = call(
         creator, "asset_post", source.id,
         {"mode": "save_image", "disposition": "add_conversion", "conversion_name": "cutout"},
     )
     assert first.status_code == 200, first.content
     old_path = Conversion.objects.get(asset=source, name="cutout").file.name
+    assert (media_root / old_path).is_file()
     other = jpeg_bytes("coffee", (200, 150))
-    second = call(
-        creator, "asset_post", source.id,
-        {"mode": "save_image", "disposition": "add_conversion", "conversion_name": "cutout"},
-        image=other,
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the replaced file goes on commit
+        second = call(
+            creator, "asset_post", source.id,
+            {"mode": "save_image", "disposition": "add_conversion", "conversion_name": "cutout"},
+            image=other,
+        )
     assert second.status_code == 200, second.content
     conversion = Conversion.objects.get(asset=source, name="cutout")
     assert Conversion.objects.filter(asset=source).count() == 1
     assert (conversion.width, conversion.height) == (200, 150)
     assert conversion.file.name != old_path
-    # on_commit deletes the replaced file; in a test transaction that needs a commit, so
-    # only the row is checked here (the racing test below checks files after commits).
+    assert not (media_root / old_path).exists()
     expected = call(creator, "asset_post", source.id, {"mode": "get_image"}, image=other).content
     assert (media_root / conversion.file.name).read_bytes() == expected
+    assert stored_files(media_root) == sorted([media_root / source.file.name, media_root / conversion.file.name])
 
 
 # --- 2. validation -------------------------------------------------------------------------
@@ -635,9 +639,12 @@ def test_metadata_inherit_copies_data_and_schema(
     assert new.source_asset_id == source.id
     document = creator.get(f"/api/v1/assets/{new_id}").json()
     assert document["data"] == SOURCE_DATA and document["data_schema_id"] == schema.id
-    # A copy, not a shared object: changing the source later leaves the new asset alone.
-    source.refresh_from_db()
-    assert source.data == SOURCE_DATA
+    # A copy: changing the source's data afterwards leaves the new asset's alone.
+    asset_services.asset_data_update(
+        user=creator.user, asset_id=source.id, data={"title": "changed"}, mode="REPLACE"
+    )
+    new.refresh_from_db()
+    assert new.data == SOURCE_DATA
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
