@@ -51,13 +51,18 @@ def _upload_bytes(request: Request) -> tuple[bytes, str | None]:
     return upload.read(), upload.name
 
 
-def _respond(request: Request, bg: services.BgRemoveRequest, data: bytes, upload_name: str | None):
-    """Validate → (check role) → run the model once → answer per the mode."""
-    account = account_of(request.user)
+def _authorize(request: Request, bg: services.BgRemoveRequest, *, path_asset_id: str | None = None) -> None:
+    """Saving modes need CREATOR (403), and the target asset must exist (404), before
+    the upload is read or the model runs. The path's asset was looked up already."""
     if bg.saves:
         services.require_save_role(request.user)
-        if bg.asset_id:
-            asset_get(account=account, asset_id=bg.asset_id)  # 404 before the model runs
+        if bg.asset_id and bg.asset_id != path_asset_id:
+            asset_get(account=account_of(request.user), asset_id=bg.asset_id)
+
+
+def _respond(request: Request, bg: services.BgRemoveRequest, data: bytes, upload_name: str | None):
+    """Run the model once and answer per the mode."""
+    account = account_of(request.user)
     result = services.bg_remove_run(data, options=bg.options)
     headers = {
         "X-Model": result.model,
@@ -94,6 +99,7 @@ class BgRemoveUploadView(APIView):
     )
     def post(self, request: Request):
         bg = services.bg_remove_request_parse(request.query_params, path_asset_id=None)
+        _authorize(request, bg)
         data, name = _upload_bytes(request)
         return _respond(request, bg, data, name)
 
@@ -107,6 +113,7 @@ class BgRemoveAssetView(APIView):
     def get(self, request: Request, asset_id: str):
         asset = asset_get(account=account_of(request.user), asset_id=asset_id)
         bg = services.bg_remove_request_parse(request.query_params, path_asset_id=asset.id)
+        _authorize(request, bg, path_asset_id=asset.id)
         with default_storage.open(asset.file.name, "rb") as handle:
             data = handle.read()
         return _respond(request, bg, data, asset.name)
@@ -115,5 +122,6 @@ class BgRemoveAssetView(APIView):
     def post(self, request: Request, asset_id: str):
         asset = asset_get(account=account_of(request.user), asset_id=asset_id)
         bg = services.bg_remove_request_parse(request.query_params, path_asset_id=asset.id)
+        _authorize(request, bg, path_asset_id=asset.id)
         data, name = _upload_bytes(request)
         return _respond(request, bg, data, name)

@@ -401,6 +401,63 @@ def test_add_conversion_replaces_a_conversion_of_the_same_name(
     assert stored_files(media_root) == sorted([media_root / source.file.name, media_root / conversion.file.name])
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"bg_mode": "portrait"},
+        {"bg_mode": "product"},
+        {"strength": "low"},
+        {"strength": "high"},
+        {"remove_artifacts": "true"},
+        {"remove_artifacts": "false"},
+        {"bg_mode": "auto", "strength": "high", "remove_artifacts": "1"},
+    ],
+    ids=lambda o: "&".join(f"{k}={v}" for k, v in o.items()),
+)
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_valid_option_values_are_accepted(creator, source, media_root, endpoint, options):
+    before = snapshot(media_root)
+    response = call(creator, endpoint, source.id, {"mode": "get_image", **options})
+    check_png_response(response, input_size(endpoint))
+    assert snapshot(media_root) == before
+
+
+def test_strength_shapes_the_alpha(creator, source):
+    alphas = {}
+    for strength in ("low", "medium", "high"):
+        response = call(creator, "asset_get", source.id, {"strength": strength})
+        alphas[strength] = np.asarray(check_png_response(response, SOURCE_SIZE).getchannel("A")).astype(int)
+    partial = {k: int(((a > 0) & (a < 255)).sum()) for k, a in alphas.items()}
+    assert partial["medium"] > 0
+    assert (alphas["low"] >= alphas["medium"]).all()  # low keeps more of the soft edge
+    assert partial["high"] < partial["medium"]  # high is nearly binary
+
+
+@pytest.mark.parametrize("mode", SAVE_MODES)
+@pytest.mark.parametrize("disposition", DISPOSITIONS)
+def test_saved_result_is_the_image_made_with_the_requested_options(
+    creator, source, media_root, mode, disposition, django_capture_on_commit_callbacks
+):
+    """The save stores the PNG made with the request's options (the job reuses it)."""
+    options = {"strength": "high", "remove_artifacts": "true"}
+    wanted = call(creator, "asset_post", source.id, {"mode": "get_image", **options}).content
+    plain = call(creator, "asset_post", source.id, {"mode": "get_image"}).content
+    assert wanted != plain
+    query = {"mode": mode, "disposition": disposition, **options}
+    if disposition == "add_conversion":
+        query["conversion_name"] = "hard_edge"
+    response = call(creator, "asset_post", source.id, query)
+    assert response.status_code == 200, response.content
+    if mode == "get_image_and_save":
+        assert response.content == wanted
+        assert _run_job(response["X-Job-Id"], django_capture_on_commit_callbacks).status == JobStatus.OK
+    if disposition == "add_conversion":
+        stored = Conversion.objects.get(asset=source, name="hard_edge").file.name
+    else:
+        stored = Asset.objects.exclude(id=source.id).get().file.name
+    assert (media_root / stored).read_bytes() == wanted
+
+
 # --- 2. validation -------------------------------------------------------------------------
 
 # (query, the parameter the 400 must name, endpoints it applies to)
