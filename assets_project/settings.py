@@ -207,9 +207,9 @@ BG_REMOVE_MODELS = {
     "product": env_str("BG_REMOVE_MODEL_PRODUCT", BG_REMOVE_DEFAULT_MODEL),
 }
 
-# zlib level of the PNGs background removal returns (0-9). Level 1 was measured as the
+# zlib level of the PNGs background removal returns (0-9). Level 2 was measured as the
 # best time/size trade-off on photographs: see bench/bg_remove.py and README.md.
-BG_REMOVE_PNG_LEVEL = env_int("BG_REMOVE_PNG_LEVEL", 1)
+BG_REMOVE_PNG_LEVEL = env_int("BG_REMOVE_PNG_LEVEL", 2)
 
 # --- REST framework and OpenAPI -------------------------------------------------------
 

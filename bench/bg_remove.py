@@ -87,17 +87,57 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+    try:
+        wait_until_serving(server, port)
+    except BaseException:
+        server.kill()
+        raise
+    return server
+
+
+def wait_until_serving(server: subprocess.Popen, port: int) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/api/schema/", timeout=2).status_code == 200:
-                time.sleep(2)  # let every worker finish warming its model
-                return server
-        except requests.ConnectionError:
+            # 401 means a worker is up and answering (workers warm their model first)
+            if requests.get(f"http://127.0.0.1:{port}/api/v1/assets", timeout=10).status_code == 401:
+                time.sleep(3)  # let the other worker finish warming too
+                return
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.5)
         if server.poll() is not None:
             raise SystemExit(f"gunicorn exited: {server.stderr.read()}")
     raise SystemExit("gunicorn did not start within 120 s")
+
+
+def png_levels(session) -> None:
+    """Why BG_REMOVE_PNG_LEVEL defaults to 1: our encoder at each level vs Pillow's."""
+    from graphics.processing import background
+    from graphics.processing.images import decode, png_encode
+
+    background._sessions["u2netp"] = session
+    for width, height in [(1600, 1200), (4000, 3000)]:
+        image = decode(photo_jpeg(width, height), max_pixels=10**9)
+        cutout = background.remove_background(
+            image, options=background.BgRemoveOptions(), models={"auto": "u2netp"}
+        ).image
+        print(f"\nPNG encoding of the {width}x{height} cutout (median of 3):")
+        rows = [(f"ours, level {level}", lambda level=level: png_encode(cutout, level=level)) for level in (1, 2, 3, 6)]
+        rows.append(("Pillow, level 6 (rembg)", lambda: pillow_png(cutout, 6)))
+        rows.append(("Pillow, level 1", lambda: pillow_png(cutout, 1)))
+        for label, encode in rows:
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                size = len(encode())
+                times.append(time.perf_counter() - started)
+            print(f"  {label:<24} {statistics.median(times):>7.3f} s {size:>12,} bytes")
+
+
+def pillow_png(image: Image.Image, level: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=level)
+    return buffer.getvalue()
 
 
 def main() -> None:
@@ -132,7 +172,8 @@ def main() -> None:
 
         def over_http(jpeg: bytes) -> bytes:
             response = http.post(url, headers=headers, files={"image": ("photo.jpg", jpeg, "image/jpeg")}, timeout=120)
-            response.raise_for_status()
+            if response.status_code != 200:
+                raise SystemExit(f"the endpoint answered {response.status_code}: {response.text[:300]}")
             return response.content
 
         print(f"{'image':>11} | {'rembg.remove':>12} | {'HTTP get_image':>14} | {'ratio':>5} | {'target':>6} | "
@@ -180,6 +221,7 @@ def main() -> None:
         print(f"\nthroughput, 4 concurrent clients, 1600x1200: {4 * per_client / elapsed:.2f} images/s "
               f"({4 * per_client} requests in {elapsed:.1f} s)")
         print(f"server peak RSS (gunicorn master + workers, VmHWM): {process_tree_peak_rss_kib(server.pid) / 1024:.0f} MiB")
+        png_levels(session)
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -81,7 +81,7 @@ def _deflate_band(band: memoryview, level: int, last: bool) -> bytes:
     return compressor.compress(band) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
 
 
-def png_encode(image: Image.Image, *, level: int = 1, bands: int = 4) -> bytes:
+def png_encode(image: Image.Image, *, level: int = 2, bands: int = 4) -> bytes:
     """Encode an 8-bit L/LA/RGB/RGBA image as PNG (Up filter, deflate `level` 0-9)."""
     if image.mode not in _PNG_COLOR_TYPES:
         raise ValueError(f"png_encode takes L, LA, RGB or RGBA images, not {image.mode}")
