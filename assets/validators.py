@@ -42,14 +42,12 @@ def asset_id_check(value: Any, *, field: str) -> str:
     return value
 
 
-def upload_check(upload: UploadedFile | None, *, field: str = "file") -> ImageInfo:
-    """Check an uploaded file against SPEC §7 and describe it.
-
-    Raises FieldError (400, code `required`, `invalid_image` or `image_too_large`) or
-    PayloadTooLarge (413).
-    """
+def upload_present_check(upload: UploadedFile | None, *, field: str) -> UploadedFile:
+    """The upload exists (400 `required`) and is within ASSETS_MAX_UPLOAD_BYTES (413)."""
     if upload is None:
-        raise FieldError(field, "is required; send the image as a multipart file field", code="required")
+        raise FieldError(
+            field, f"is required; send the image as the multipart file field '{field}'", code="required"
+        )
     max_bytes = settings.ASSETS_MAX_UPLOAD_BYTES
     if upload.size is not None and upload.size > max_bytes:
         raise PayloadTooLarge(
@@ -57,6 +55,16 @@ def upload_check(upload: UploadedFile | None, *, field: str = "file") -> ImageIn
             "upload a smaller file",
             errors={field: [f"at most {max_bytes} bytes"]},
         )
+    return upload
+
+
+def upload_check(upload: UploadedFile | None, *, field: str = "file") -> ImageInfo:
+    """Check an uploaded file against SPEC §7 and describe it.
+
+    Raises FieldError (400, code `required`, `invalid_image` or `image_too_large`) or
+    PayloadTooLarge (413).
+    """
+    upload_present_check(upload, field=field)
     try:
         return image_probe(upload, max_pixels=settings.ASSETS_MAX_PIXELS)
     except ImageRejected as exc:

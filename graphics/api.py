@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -13,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assets.errors import FieldError, PayloadTooLarge
 from assets.selectors import account_of, asset_get
 from assets.serializers import ErrorDocument
+from assets.validators import upload_present_check
 from graphics import services
 
 _QUERY = [
@@ -39,15 +38,7 @@ class _ImageUpload(serializers.Serializer):
 
 
 def _upload_bytes(request: Request) -> tuple[bytes, str | None]:
-    upload = request.FILES.get("image")
-    if upload is None:
-        raise FieldError("image", "is required; send the image as the multipart file field 'image'", code="required")
-    if upload.size > settings.ASSETS_MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(
-            f"image: the file is {upload.size} bytes, over the limit of {settings.ASSETS_MAX_UPLOAD_BYTES} bytes; "
-            "upload a smaller file",
-            errors={"image": [f"at most {settings.ASSETS_MAX_UPLOAD_BYTES} bytes"]},
-        )
+    upload = upload_present_check(request.FILES.get("image"), field="image")
     return upload.read(), upload.name
 
 
