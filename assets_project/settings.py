@@ -211,6 +211,11 @@ BG_REMOVE_MODELS = {
 # best time/size trade-off on photographs: see bench/bg_remove.py and README.md.
 BG_REMOVE_PNG_LEVEL = env_int("BG_REMOVE_PNG_LEVEL", 2)
 
+# Image Graphics: hosts `graphics_add` may fetch `image_url`s from (none by default),
+# and the time limit of one fetch, in seconds.
+IMAGE_GRAPHICS_URL_HOSTS = env_list("IMAGE_GRAPHICS_URL_HOSTS", "")
+IMAGE_GRAPHICS_URL_TIMEOUT = env_int("IMAGE_GRAPHICS_URL_TIMEOUT", 10)
+
 # --- REST framework and OpenAPI -------------------------------------------------------
 
 REST_FRAMEWORK = {

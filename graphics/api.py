@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -13,7 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assets.selectors import account_of, asset_get
-from assets.serializers import ErrorDocument
+from assets.errors import NotFound
+from assets.parsers import SafeJSONParser
+from assets.selectors import job_get_for_user
+from assets.serializers import ErrorDocument, JobDocument, job_document
 from assets.validators import upload_present_check
 from graphics import services
 
@@ -116,3 +120,33 @@ class BgRemoveAssetView(APIView):
         _authorize(request, bg, path_asset_id=asset.id)
         data, name = _upload_bytes(request)
         return _respond(request, bg, data, name)
+
+
+class ImageGraphicsView(APIView):
+    """POST assets/addons/image_graphics: validate everything, queue one job, answer 202."""
+
+    parser_classes = [SafeJSONParser]
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={202: OpenApiTypes.OBJECT, **{code: OpenApiResponse(ErrorDocument) for code in (400, 401, 403, 404)}},
+    )
+    def post(self, request: Request) -> Response:
+        from graphics.image_graphics import image_graphics_job_create
+
+        job = image_graphics_job_create(user=request.user, body=request.data)
+        location = request.build_absolute_uri(reverse("image-graphics-job", args=[job.id]))
+        return Response({"status": "QUEUED", "job_id": job.id}, status=202, headers={"Location": location})
+
+
+class ImageGraphicsJobView(APIView):
+    """GET assets/addons/image_graphics/jobs/{job_id}: an image-graphics job of the account."""
+
+    @extend_schema(responses={200: JobDocument, 404: OpenApiResponse(ErrorDocument)})
+    def get(self, request: Request, job_id: str) -> Response:
+        from graphics.image_graphics import JOB_KIND
+
+        job = job_get_for_user(user=request.user, job_id=job_id)
+        if job.kind != JOB_KIND:
+            raise NotFound(f"job {job_id} is not an image-graphics job; GET /api/v1/jobs/{job_id}", code="job_not_found")
+        return Response(job_document(job))

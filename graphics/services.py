@@ -20,15 +20,15 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
 
 from assets.errors import FieldError, Forbidden
-from assets.models import Account, Asset, Job, JobStatus, Role
+from assets.models import Account, Asset, Job, Role
 from assets.permissions import membership_of
 from assets.selectors import asset_get
 from assets.services import asset_create_from_bytes, conversion_save, files_delete_on_commit
 from assets.imaging import image_probe_bytes
 from assets.validators import asset_id_check, conversion_name_check
+from graphics.jobs import job_claim, job_finish
 from graphics.processing import background
 from graphics.processing.errors import OptionError
 from graphics.processing.images import ImageRejected, decode, png_encode
@@ -210,28 +210,11 @@ def bg_save_job_create(
     return job
 
 
-def job_finish(job: Job, *, output: list[dict], error: list[dict]) -> None:
-    job.output, job.error = output, error
-    job.status = JobStatus.ERROR if error else JobStatus.OK
-    job.finished_at = timezone.now()
-    job.save(update_fields=["output", "error", "status", "finished_at"])
-
-
 def bg_save_job_run(*, job_id: str) -> Job | None:
     """Store a staged result. Runs on the worker; safe to run again after a crash."""
-    with transaction.atomic():
-        # of=("self",): lock only the job row. `user` is nullable, so select_related joins
-        # it with an outer join, and PostgreSQL refuses FOR UPDATE on that side of one.
-        job = (
-            Job.objects.select_for_update(of=("self",))
-            .filter(id=job_id)
-            .select_related("account", "user")
-            .first()
-        )
-        if job is None or job.status != JobStatus.QUEUED:
-            return job  # already done (a re-delivered task), or deleted
-        job.attempts += 1
-        job.save(update_fields=["attempts"])
+    job = job_claim(job_id)
+    if job is None:
+        return Job.objects.filter(id=job_id).first()
     params = job.request
     request = BgRemoveRequest(
         mode=params["mode"],

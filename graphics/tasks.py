@@ -14,3 +14,16 @@ def bg_save_job_enqueue(job_id: str) -> None:
 def bg_save_job_task(job_id: str) -> str:
     job = services.bg_save_job_run(job_id=job_id)
     return job.status if job else "missing"
+
+
+def image_graphics_job_enqueue(job_id: str) -> None:
+    async_task(
+        "graphics.tasks.image_graphics_job_task", job_id, task_name=f"image_graphics-{job_id}", group="image_graphics"
+    )
+
+
+def image_graphics_job_task(job_id: str) -> str:
+    from graphics.image_graphics import image_graphics_job_run
+
+    job = image_graphics_job_run(job_id=job_id)
+    return job.status if job else "missing"

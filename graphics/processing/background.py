@@ -236,12 +236,17 @@ def apply_mask(image: Image.Image, mask: Image.Image) -> Image.Image:
     return rgb
 
 
-def remove_background(image: Image.Image, *, options: BgRemoveOptions, models: Mapping[str, str]) -> Cutout:
-    """Make the background of `image` (RGB or RGBA) transparent, per `options`."""
-    model_name = model_for(options, models)
+def mask_for(image: Image.Image, *, options: BgRemoveOptions, model_name: str) -> Image.Image:
+    """The final mask for `image`: the model's soft mask, cleaned if asked, then shaped."""
     mask = soft_mask(image, model_name=model_name)
     if options.remove_artifacts:
         mask = mask_clean(mask)
-    mask = mask_strength(mask, options.strength)
+    return mask_strength(mask, options.strength)
+
+
+def remove_background(image: Image.Image, *, options: BgRemoveOptions, models: Mapping[str, str]) -> Cutout:
+    """Make the background of `image` (RGB or RGBA) transparent, per `options`."""
+    model_name = model_for(options, models)
+    mask = mask_for(image, options=options, model_name=model_name)
     cutout = apply_mask(image, mask)
     return Cutout(image=cutout, model=model_name, bbox=foreground_bbox(cutout.getchannel("A")))

@@ -1,0 +1,238 @@
+"""Image Graphics as a service (SPEC §5): validate, queue, run.
+
+Everything that can be checked without pixels is checked before the job is queued:
+shape and types (graphics.processing.pipeline), the role, every asset id, image_id and
+src_asset_id in the caller's account, geometry against stored sizes, data schemas and
+the final data of new assets. The job then renders each asset on its own: one failing
+asset is an entry in `error`, the others still produce their outputs. Each asset's
+saves (conversion and/or new asset) commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from assets.errors import ApiError, FieldError, NotFound
+from assets.imaging import image_probe_bytes
+from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, DataSchema, Job
+from assets.selectors import account_of, schema_get
+from assets.services import asset_create_from_bytes, conversion_save, data_validate
+from assets.validators import data_check
+from graphics.fetch import FetchError, fetch_url
+from graphics.jobs import job_claim, job_finish
+from graphics.processing import background
+from graphics.processing.errors import OptionError
+from graphics.processing.images import ImageRejected, decode, png_encode
+from graphics.processing.pipeline import AssetSpec, GraphicsRequest, Metadata, Renderers, check_geometry, parse_request, render
+from graphics.services import require_save_role
+
+logger = logging.getLogger(__name__)
+
+JOB_KIND = "image_graphics"
+
+
+def _parse(body: Any) -> GraphicsRequest:
+    try:
+        return parse_request(body, allowed_url_hosts=frozenset(h.lower() for h in settings.IMAGE_GRAPHICS_URL_HOSTS))
+    except OptionError as exc:
+        raise FieldError(exc.field, exc.message) from None
+
+
+def _assets_by_id(account: Account, wanted: dict[str, str]) -> dict[str, Asset]:
+    """The account's assets for `wanted` (id -> JSON path); 404 naming the first missing."""
+    found = {a.id: a for a in Asset.objects.filter(account=account, id__in=list(wanted)).select_related("data_schema")}
+    for asset_id, path in wanted.items():
+        if asset_id not in found:
+            raise NotFound(
+                f"{path}: asset {asset_id} does not exist in your account; check the id",
+                code="asset_not_found",
+                errors={path: [f"asset {asset_id} does not exist in your account"]},
+            )
+    return found
+
+
+def new_asset_data(meta: Metadata | None, src: Asset) -> dict[str, Any]:
+    """The data of a new asset: inherited keys (all, or `inherit_fields`), then `data`
+    laid over them (APPEND) or alone (REPLACE)."""
+    if meta is None:
+        return {}
+    inherited: dict[str, Any] = {}
+    if meta.inherit_fields is not None:
+        inherited = {key: src.data[key] for key in meta.inherit_fields if key in src.data}
+    elif meta.inherit:
+        inherited = dict(src.data)
+    extra = dict(meta.data or {})
+    return {**inherited, **extra} if meta.mode == "APPEND" else extra
+
+
+def new_asset_schema_id(spec: AssetSpec, src: Asset) -> int:
+    """`data_schema_id` when given; else the source's schema when all of its data is
+    inherited unchanged in kind (inherit: true, APPEND, no inherit_fields); else 0."""
+    disposition = spec.disposition
+    if disposition.data_schema_id is not None:
+        return disposition.data_schema_id
+    meta = disposition.metadata
+    if meta and meta.inherit and meta.inherit_fields is None and meta.mode == "APPEND":
+        return src.data_schema_id
+    return DEFAULT_SCHEMA_ID
+
+
+def image_graphics_validate(*, user, body: Any) -> GraphicsRequest:
+    """All checks that need no pixels, in the order: shape (400), role (403), ids (404),
+    geometry and data (400)."""
+    request = _parse(body)
+    require_save_role(user)
+    account = account_of(user)
+    wanted: dict[str, str] = {}  # id -> the JSON path that first names it
+    for spec in request.assets:
+        wanted.setdefault(spec.asset_id, spec.path)
+    for image_id, path in request.image_ids().items():
+        wanted.setdefault(image_id, path)
+    for spec in request.assets:
+        meta = spec.disposition.metadata
+        if meta and meta.src_asset_id:
+            wanted.setdefault(meta.src_asset_id, f"{spec.path}.options.disposition.metadata.src_asset_id")
+    assets = _assets_by_id(account, wanted)
+    for spec in request.assets:
+        asset = assets[spec.asset_id]
+        try:
+            check_geometry(spec, request, asset.width, asset.height)
+        except OptionError as exc:
+            raise FieldError(exc.field, exc.message) from None
+        if spec.disposition.creates_asset:
+            meta = spec.disposition.metadata
+            src = assets[meta.src_asset_id] if meta and meta.src_asset_id else asset
+            path = f"{spec.path}.options.disposition"
+            schema = schema_get(account=account, schema_id=new_asset_schema_id(spec, src), field=f"{path}.data_schema_id")
+            violations = data_check(new_asset_data(meta, src), schema.schema, field=f"{path}.metadata.data")
+            if violations:
+                raise ApiError(
+                    f"{spec.path}: the new asset's data would not satisfy data schema {schema.id}; "
+                    f"first, {next(iter(violations))}: {next(iter(violations.values()))[0]}",
+                    code="schema_violation",
+                    errors=violations,
+                )
+    return request
+
+
+def image_graphics_job_create(*, user, body: dict[str, Any]) -> Job:
+    """Validate, then record a QUEUED job that is queued once its row has committed."""
+    from graphics.tasks import image_graphics_job_enqueue
+
+    image_graphics_validate(user=user, body=body)
+    with transaction.atomic():
+        job = Job.objects.create(account=account_of(user), user=user, kind=JOB_KIND, request=body)
+        transaction.on_commit(lambda: image_graphics_job_enqueue(job.id))
+    return job
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def _decode_stored(asset: Asset):
+    with default_storage.open(asset.file.name, "rb") as handle:
+        return decode(handle.read(), max_pixels=settings.ASSETS_MAX_PIXELS)
+
+
+def _renderers(account: Account) -> Renderers:
+    @lru_cache(maxsize=16)
+    def image_by_id(asset_id: str):
+        asset = Asset.objects.filter(account=account, id=asset_id).first()
+        if asset is None:
+            raise ApiError(f"image {asset_id} no longer exists in the account")
+        return _decode_stored(asset)
+
+    @lru_cache(maxsize=16)
+    def image_by_url(url: str):
+        data = fetch_url(
+            url,
+            allowed_hosts=frozenset(h.lower() for h in settings.IMAGE_GRAPHICS_URL_HOSTS),
+            max_bytes=settings.ASSETS_MAX_UPLOAD_BYTES,
+            timeout=settings.IMAGE_GRAPHICS_URL_TIMEOUT,
+        )
+        return decode(data, max_pixels=settings.ASSETS_MAX_PIXELS)
+
+    def mask(image, options):
+        model = background.model_for(options, settings.BG_REMOVE_MODELS)
+        return background.mask_for(image, options=options, model_name=model)
+
+    return Renderers(image_by_id=image_by_id, image_by_url=image_by_url, mask=mask)
+
+
+def _save(job: Job, spec: AssetSpec, source: Asset, png: bytes) -> list[dict[str, Any]]:
+    """Store one asset's result per its disposition, all or nothing."""
+    disposition = spec.disposition
+    outputs: list[dict[str, Any]] = []
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            if disposition.add_as_conversion:
+                info = image_probe_bytes(png, max_pixels=settings.ASSETS_MAX_PIXELS)
+                conversion = conversion_save(
+                    asset=source, name=disposition.conversion_name, content=ContentFile(png), info=info
+                )
+                written.append(conversion.file.name)
+                outputs.append({"name": disposition.conversion_name, "asset_id": source.id})
+            if disposition.creates_asset:
+                meta = disposition.metadata
+                src = source
+                if meta and meta.src_asset_id:
+                    src = Asset.objects.filter(account=job.account, id=meta.src_asset_id).first()
+                    if src is None:
+                        raise ApiError(f"metadata.src_asset_id {meta.src_asset_id} no longer exists")
+                schema = DataSchema.objects.get(id=new_asset_schema_id(spec, src))
+                data = new_asset_data(meta, src)
+                data_validate(data=data, schema=schema)
+                stem = os.path.splitext(source.name)[0] or "image"
+                asset = asset_create_from_bytes(
+                    account=job.account,
+                    user=job.user,
+                    data_bytes=png,
+                    name=f"{stem}_graphics.png",
+                    source_asset_id=source.id,
+                    data=data,
+                    data_schema=schema,
+                )
+                written.append(asset.file.name)
+                outputs.append({"name": None, "asset_id": asset.id})
+    except BaseException:
+        for name in written:  # the rows rolled back; their files must go too
+            default_storage.delete(name)
+        raise
+    return outputs
+
+
+def image_graphics_job_run(*, job_id: str) -> Job | None:
+    """Render and save every asset of the job, each on its own."""
+    job = job_claim(job_id)
+    if job is None:
+        return Job.objects.filter(id=job_id).first()
+    request = parse_request(job.request, allowed_url_hosts=frozenset(h.lower() for h in settings.IMAGE_GRAPHICS_URL_HOSTS))
+    renderers = _renderers(job.account)
+    outputs: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for spec in request.assets:
+        name = spec.disposition.conversion_name
+        try:
+            source = Asset.objects.filter(account=job.account, id=spec.asset_id).first()
+            if source is None:
+                raise ApiError(f"asset {spec.asset_id} no longer exists in the account")
+            check_geometry(spec, request, source.width, source.height)
+            image = render(_decode_stored(source), spec, request, renderers)
+            outputs.extend(_save(job, spec, source, png_encode(image, level=settings.BG_REMOVE_PNG_LEVEL)))
+        except (ApiError, OptionError, ImageRejected, FetchError) as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            errors.append({"name": name, "asset_id": spec.asset_id, "error": message})
+        except Exception:
+            logger.exception("image graphics job %s: asset %s failed", job.id, spec.asset_id)
+            errors.append({"name": name, "asset_id": spec.asset_id, "error": "the image could not be rendered or saved"})
+    job_finish(job, output=outputs, error=errors)
+    return job
