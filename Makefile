@@ -30,6 +30,7 @@ test: $(STAMP)
 
 bench: setup
 	$(BIN)/python bench/bg_remove.py
+	$(BIN)/python bench/image_graphics.py
 
 clean:
 	rm -rf $(VENV) var

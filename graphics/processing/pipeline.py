@@ -11,9 +11,10 @@ the service checks that they exist in the caller's account.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from PIL import Image
@@ -83,11 +84,13 @@ class AssetSpec:
 
 @dataclass(frozen=True)
 class BgRemoveOp:
+    name: ClassVar[str] = "bg_remove"
     options: BgRemoveOptions
 
 
 @dataclass(frozen=True)
 class BgAddOp:
+    name: ClassVar[str] = "bg_add"
     path: str
     color: compose.Color | None = None
     image_id: str | None = None
@@ -97,6 +100,7 @@ class BgAddOp:
 
 @dataclass(frozen=True)
 class BorderAddOp:
+    name: ClassVar[str] = "border_add"
     path: str
     image_id: str
 
@@ -113,6 +117,7 @@ class Graphic:
 
 @dataclass(frozen=True)
 class GraphicsAddOp:
+    name: ClassVar[str] = "graphics_add"
     graphics: tuple[Graphic, ...]
 
 
@@ -430,13 +435,33 @@ class Renderers:
     mask: Callable[[Image.Image, BgRemoveOptions], Image.Image]
 
 
-def render(original: Image.Image, spec: AssetSpec, request: GraphicsRequest, renderers: Renderers) -> Image.Image:
-    """Run SPEC §5's rendering for one asset; returns RGBA."""
+def render(
+    original: Image.Image,
+    spec: AssetSpec,
+    request: GraphicsRequest,
+    renderers: Renderers,
+    on_step: Callable[[str, float], None] | None = None,
+) -> Image.Image:
+    """Run SPEC §5's rendering for one asset; returns RGBA.
+
+    `on_step(name, seconds)`, if given, is told how long each step took (benchmarks).
+    """
+    clock = time.perf_counter
+    started = clock()
+
+    def step(name: str) -> None:
+        nonlocal started
+        if on_step is not None:
+            now = clock()
+            on_step(name, now - started)
+            started = now
+
     working = original.convert("RGBA")
     if spec.crop:
         working = compose.crop(working, (spec.crop.left, spec.crop.top, spec.crop.right, spec.crop.bottom))
     if spec.size:
         working = compose.resize(working, compose.fit_size(working.size, *spec.size))
+    step("crop_size")
     has_bg_add = request.bg_add is not None
     staged = False
 
@@ -448,9 +473,11 @@ def render(original: Image.Image, spec: AssetSpec, request: GraphicsRequest, ren
         if isinstance(op, BgRemoveOp):
             working = working.copy()
             working.putalpha(renderers.mask(working, op.options))
+            step("bg_remove")
             continue
         if spec.has_canvas and not has_bg_add and not staged:
             working, staged = stage_from_canvas(working), True
+            step("canvas")
         if isinstance(op, BgAddOp):
             size = spec.canvas_size or op.size or working.size
             stage = compose.stage_new(size, op.color or compose.TRANSPARENT)  # type: ignore[arg-type]
@@ -468,6 +495,8 @@ def render(original: Image.Image, spec: AssetSpec, request: GraphicsRequest, ren
                 working = compose.graphic_draw(
                     working, source, position=graphic.position, size=graphic.size, color=graphic.color
                 )
+        step(op.name)
     if spec.has_canvas and not staged:
         working = stage_from_canvas(working)
+        step("canvas")
     return working
