@@ -22,7 +22,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     """(start, end inclusive) for one satisfiable range; None to ignore; "unsatisfiable"."""
-    match = _RANGE.match(header.strip())
+    match = _RANGE.fullmatch(header.strip())
     if not match:
         return None  # several ranges or another unit: serve the whole file
     first, last = match.groups()

@@ -40,7 +40,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-Id", "")
-        request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _INCOMING_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = _current_request_id.set(request_id)
         try:

@@ -40,7 +40,7 @@ def asset_get_for_user(*, user, asset_id: str) -> Asset:
 
 
 def conversion_get(*, asset: Asset, name: str) -> Conversion:
-    conversion = asset.conversions.filter(name=name).first() if CONVERSION_NAME_RE.match(name) else None
+    conversion = asset.conversions.filter(name=name).first() if CONVERSION_NAME_RE.fullmatch(name) else None
     if conversion is None:
         raise NotFound(
             f"asset {asset.id} has no conversion named {name!r}; "

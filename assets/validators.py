@@ -25,7 +25,7 @@ def conversion_name_check(name: str | None, *, field: str = "conversion_name") -
     """Return `name` if it is a valid conversion name, else raise a 400 naming `field`."""
     if name is None or name == "":
         raise FieldError(field, f"is required; give a name matching {CONVERSION_NAME_PATTERN}")
-    if not isinstance(name, str) or not CONVERSION_NAME_RE.match(name):
+    if not isinstance(name, str) or not CONVERSION_NAME_RE.fullmatch(name):
         raise FieldError(field, f"must match {CONVERSION_NAME_PATTERN}, got {name!r}")
     if name in RESERVED_CONVERSION_NAMES:
         raise FieldError(field, f"'{name}' is reserved for the asset's own file; choose another name")
@@ -33,7 +33,7 @@ def conversion_name_check(name: str | None, *, field: str = "conversion_name") -
 
 
 def is_asset_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(_HEX32.match(value))
+    return isinstance(value, str) and bool(_HEX32.fullmatch(value))
 
 
 def asset_id_check(value: Any, *, field: str) -> str:

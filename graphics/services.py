@@ -110,11 +110,13 @@ def bg_remove_request_parse(query: Mapping[str, str], *, path_asset_id: str | No
     return BgRemoveRequest(mode, disposition, asset_id, conversion_name, metadata, options)
 
 
-def require_save_role(user) -> None:
+def require_save_role(user, *, message: str | None = None) -> None:
+    """403 unless CREATOR or above; `message` (with {role}) replaces the bg_remove wording."""
     membership = membership_of(user)
     if membership is None or not membership.has_role(Role.CREATOR):
         role = membership.role if membership else "none"
         raise Forbidden(
+            message.format(role=role) if message else
             f"your role {role} may not save results; modes save_image and get_image_and_save "
             "need CREATOR or above (use mode=get_image)"
         )

@@ -19,7 +19,7 @@ _HEX = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 def parse_color(value: object, field: str) -> Color:
     """`#rgb`, `#rrggbb` or `#rrggbbaa` -> (r, g, b, a)."""
-    if not isinstance(value, str) or not _HEX.match(value):
+    if not isinstance(value, str) or not _HEX.fullmatch(value):  # fullmatch: `$` allows a trailing \n
         raise OptionError(field, f"must be a colour #rgb, #rrggbb or #rrggbbaa, got {value!r}")
     digits = value[1:]
     if len(digits) == 3:

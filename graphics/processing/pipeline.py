@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from PIL import Image
+from PIL import Image, ImageChops
 
 from graphics.processing import compose
 from graphics.processing.background import BgRemoveOptions
@@ -138,7 +138,7 @@ class GraphicsRequest:
             if isinstance(op, GraphicsAddOp):
                 for graphic in op.graphics:
                     if graphic.image_id:
-                        found.setdefault(graphic.image_id, f"{graphic.path}.image_id")
+                        found.setdefault(graphic.image_id, f"{graphic.path}.options.image_id")
         return found
 
     @property
@@ -154,11 +154,16 @@ def _object(value: Any, path: str, allowed: set[str], required: set[str] = froze
         raise OptionError(path, f"must be an object, got {_kind(value)}")
     for key in value:
         if key not in allowed:
-            raise OptionError(f"{path}.{key}", f"is not a known key here; use {', '.join(sorted(allowed))}")
+            raise OptionError(_child(path, key), f"is not a known key here; use {', '.join(sorted(allowed))}")
     for key in sorted(required):
         if key not in value:
-            raise OptionError(f"{path}.{key}", "is required")
+            raise OptionError(_child(path, key), "is required")
     return value
+
+
+def _child(path: str, key: str) -> str:
+    """The JSON path of `key` in the object at `path`; top-level keys ("body") have no prefix."""
+    return key if path == "body" else f"{path}.{key}"
 
 
 def _kind(value: Any) -> str:
@@ -182,7 +187,7 @@ def _bool(value: Any, path: str) -> bool:
 
 
 def _asset_id(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not _HEX32.match(value):
+    if not isinstance(value, str) or not _HEX32.fullmatch(value):  # fullmatch: `$` allows a trailing \n
         raise OptionError(path, f"must be an asset id (32 lower-case hex characters), got {value!r}")
     return value
 
@@ -213,7 +218,8 @@ def _entry(value: Any, path: str) -> tuple[str, Any]:
 # --- parsing ------------------------------------------------------------------------------
 
 
-def parse_request(body: Any, *, allowed_url_hosts: frozenset[str] = frozenset()) -> GraphicsRequest:
+def parse_request(body: Any, *, allowed_url_hosts: frozenset[str] | None = frozenset()) -> GraphicsRequest:
+    """None for `allowed_url_hosts` skips the host check (the worker: fetch_url checks the setting)."""
     body = _object(body, "body", {"assets", "operations"}, {"assets", "operations"})
     assets = body["assets"]
     operations = body["operations"]
@@ -267,7 +273,7 @@ def _parse_disposition(value: Any, path: str) -> Disposition:
     if add:
         if name is None:
             raise OptionError(f"{path}.conversion_name", "is required with add_as_conversion")
-        if not isinstance(name, str) or not _CONVERSION_NAME.match(name) or name == "original":
+        if not isinstance(name, str) or not _CONVERSION_NAME.fullmatch(name) or name == "original":
             raise OptionError(
                 f"{path}.conversion_name", f"must match ^[a-zA-Z0-9_-]{{1,30}}$ and not be 'original', got {name!r}"
             )
@@ -311,7 +317,10 @@ def _parse_operation(entry: Any, path: str, allowed_url_hosts: frozenset[str]) -
     here = f"{path}.{name}"
     if name == "bg_remove":
         raw = _object(value, here, {"options"})
-        return BgRemoveOp(BgRemoveOptions.parse(_object(raw.get("options", {}), f"{here}.options", {"mode", "strength", "remove_artifacts"}), prefix=f"{here}.options."))
+        opts = _object(raw.get("options", {}), f"{here}.options", {"mode", "strength", "remove_artifacts"})
+        if "remove_artifacts" in opts:  # JSON: a real boolean (the query-string forms "true"/"1" are not)
+            _bool(opts["remove_artifacts"], f"{here}.options.remove_artifacts")
+        return BgRemoveOp(BgRemoveOptions.parse(opts, prefix=f"{here}.options."))
     if name == "bg_add":
         raw = _object(value, here, {"options"}, {"options"})
         opts = _object(raw["options"], f"{here}.options", {"color", "image_id", "mode", "size"})
@@ -355,7 +364,7 @@ def _parse_graphic(value: Any, path: str, allowed_url_hosts: frozenset[str]) -> 
         parts = urlsplit(image_url) if isinstance(image_url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise OptionError(f"{base}.image_url", "must be an http or https URL")
-        if parts.hostname.lower() not in allowed_url_hosts:
+        if allowed_url_hosts is not None and parts.hostname.lower() not in allowed_url_hosts:
             raise OptionError(
                 f"{base}.image_url",
                 f"host {parts.hostname!r} is not allowed; images are fetched only from hosts listed in "
@@ -472,7 +481,9 @@ def render(
     for op in request.operations:
         if isinstance(op, BgRemoveOp):
             working = working.copy()
-            working.putalpha(renderers.mask(working, op.options))
+            # the mask times the alpha already there: a transparent pixel stays transparent
+            # (its colour may be anything), as Remove Background's apply_mask does
+            working.putalpha(ImageChops.multiply(renderers.mask(working, op.options), working.getchannel("A")))
             step("bg_remove")
             continue
         if spec.has_canvas and not has_bg_add and not staged:

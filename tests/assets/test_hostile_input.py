@@ -139,3 +139,26 @@ def test_upload_file_name_with_control_characters_is_cleaned(api):
     )
     assert response.status_code == 201, response.content
     assert Asset.objects.get(id=response.json()["id"]).name == "photo.jpg"
+
+
+@pytest.mark.parametrize("name", ["thumb%0A", "thumb%0D%0A"])
+def test_conversion_name_with_a_trailing_newline_is_400(api, asset, name):
+    response = api.post(
+        f"/api/v1/assets/{asset['id']}/content/{name}",
+        {"file": SimpleUploadedFile("c.jpg", jpeg_bytes(size=(32, 32)))},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "name" in response.json()["errors"]
+    assert not Asset.objects.get(id=asset["id"]).conversions.exists()
+
+
+def test_bg_remove_conversion_name_with_a_trailing_newline_is_400(api, asset):
+    response = api.post(
+        f"/api/v1/assets/{asset['id']}/addons/bg_remove?mode=save_image&disposition=add_conversion"
+        "&conversion_name=thumb%0A",
+        {"image": SimpleUploadedFile("c.jpg", jpeg_bytes(size=(32, 32)))},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "conversion_name" in response.json()["errors"]
