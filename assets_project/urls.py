@@ -2,12 +2,17 @@
 unhandled exceptions) answer in the API's one error shape; other pages keep Django's."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views import defaults
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from assets import converters  # noqa: F401  (registers <hex32:>)
 from assets import errors
+from assets import views as asset_views
+from graphics import views as graphics_views
 
 urlpatterns = [
     path("api/v1/", include("graphics.urls")),
@@ -20,6 +25,11 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    # web pages (login required; they call the API above from the browser)
+    path("", login_required(RedirectView.as_view(url="/upload/", permanent=False)), name="web-home"),
+    path("upload/", graphics_views.bg_remove_upload_page_view, name="web-upload"),
+    path("assets/", asset_views.asset_list_view, name="web-asset-list"),
+    path("assets/<hex32:asset_id>/", asset_views.asset_detail_view, name="web-asset-detail"),
 ]
 
 

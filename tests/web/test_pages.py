@@ -1,0 +1,269 @@
+"""The web pages through Django's test client: login, the account scoping of the grid and
+the detail page, the filters, the lineage links and the role-dependent upload form."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.core.files.base import ContentFile
+from django.test import Client
+
+from assets.imaging import image_probe_bytes
+from assets.models import Account, Asset, DataSchema, Role
+from assets.services import asset_create_from_bytes, asset_delete, conversion_save
+from tests.images import jpeg_bytes, png_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def make_asset(user, name: str, body: bytes | None = None, **fields) -> Asset:
+    body = body if body is not None else jpeg_bytes("chelsea", (40, 30))
+    return asset_create_from_bytes(account=user.membership.account, user=user, data_bytes=body, name=name, **fields)
+
+
+def add_conversion(asset: Asset, name: str, body: bytes | None = None):
+    body = body if body is not None else png_bytes("coffee", (24, 16))
+    return conversion_save(asset=asset, name=name, content=ContentFile(body), info=image_probe_bytes(body, max_pixels=10**8))
+
+
+@pytest.fixture
+def logged_in(make_user):
+    """logged_in(role, account="acme") -> (Client with a session, user)."""
+
+    def make(role: str = Role.CREATOR, account: str = "acme"):
+        user, _ = make_user(role, account)
+        client = Client()
+        assert client.login(username=user.username, password="pw-123456")
+        return client, user
+
+    return make
+
+
+def grid_ids(response) -> list[str]:
+    return re.findall(r'<li data-asset-id="([0-9a-f]{32})">', response.content.decode())
+
+
+# --- login ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/upload/", "/assets/", "/assets/0123456789abcdef0123456789abcdef/"])
+def test_every_page_redirects_an_anonymous_visitor_to_the_login_form(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={path}"
+
+
+def test_login_form_renders_and_logging_in_lands_on_the_upload_page(client, make_user):
+    user, _ = make_user(Role.CREATOR)
+    page = client.get("/accounts/login/?next=/upload/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="username"' in html and 'name="password"' in html and 'value="/upload/"' in html
+    response = client.post("/accounts/login/", {"username": user.username, "password": "pw-123456", "next": "/upload/"})
+    assert response.status_code == 302 and response["Location"] == "/upload/"
+    assert client.get("/upload/").status_code == 200
+
+
+def test_wrong_password_shows_the_error_on_the_login_form(client, make_user):
+    user, _ = make_user(Role.CREATOR)
+    response = client.post("/accounts/login/", {"username": user.username, "password": "wrong"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_root_redirects_a_logged_in_user_to_the_upload_page(logged_in):
+    client, _ = logged_in()
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/upload/"
+
+
+def test_user_without_an_account_gets_a_403_page_not_a_crash(client, django_user_model):
+    django_user_model.objects.create_user("loner", password="pw-123456")
+    client.login(username="loner", password="pw-123456")
+    for path in ("/upload/", "/assets/"):
+        response = client.get(path)
+        assert response.status_code == 403
+        assert "belongs to no account" in response.content.decode()
+
+
+# --- the upload page and roles ----------------------------------------------------------------
+
+SAVE_MARKERS = ['value="add_conversion"', 'value="add_new_asset"', 'id="conversion_name"', 'id="asset-search"', 'id="metadata"']
+
+
+def test_user_upload_page_has_no_save_options_in_the_html(logged_in):
+    client, _ = logged_in(Role.USER)
+    html = client.get("/upload/").content.decode()
+    for marker in SAVE_MARKERS:
+        assert marker not in html
+    assert 'id="save-options"' not in html
+    assert "Your role (USER) can preview results" in html
+    assert 'id="image"' in html and 'id="bg_mode"' in html  # preview still possible
+
+
+@pytest.mark.parametrize("role", [Role.CREATOR, Role.MANAGER, Role.ADMIN])
+def test_roles_that_may_save_get_every_save_option(logged_in, role):
+    client, _ = logged_in(role)
+    html = client.get("/upload/").content.decode()
+    for marker in SAVE_MARKERS:
+        assert marker in html
+    assert "can preview results" not in html
+
+
+def test_upload_page_offers_the_api_choices_and_posts_to_the_api(logged_in):
+    client, _ = logged_in(Role.CREATOR)
+    html = client.get("/upload/").content.decode()
+    assert 'data-endpoint="/api/v1/assets/file/addons/bg_remove"' in html
+    assert 'data-conversion-name-pattern="^[a-zA-Z0-9_-]{1,30}$"' in html
+    assert 'data-reserved-conversion-names="original"' in html
+    for value in ("auto", "portrait", "product", "low", "medium", "high"):
+        assert f'<option value="{value}"' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    # the script and the stylesheet are served by this server, no CDN
+    assert re.search(r'<script src="/static/web/upload\.js"', html)
+    assert "https://" not in html and "http://" not in html
+    assert client.get("/static/web/upload.js").status_code == 200
+    assert client.get("/static/web/web.css").status_code == 200
+
+
+# --- the grid ---------------------------------------------------------------------------------
+
+
+def test_grid_lists_only_the_accounts_assets_newest_first_with_thumbnails(logged_in, make_user):
+    client, user = logged_in(Role.USER)
+    other, _ = make_user(Role.ADMIN, account="globex")
+    first = make_asset(user, "first.jpg")
+    second = make_asset(user, "second.jpg")
+    foreign = make_asset(other, "foreign.jpg")
+    response = client.get("/assets/")
+    assert response.status_code == 200
+    assert grid_ids(response) == [second.id, first.id]
+    html = response.content.decode()
+    assert foreign.id not in html and "foreign.jpg" not in html
+    assert f'src="/api/v1/assets/{first.id}/content/original"' in html
+    assert f'href="/assets/{first.id}/"' in html
+
+
+def test_grid_filters_by_name_content_type_and_conversion(logged_in):
+    client, user = logged_in(Role.CREATOR)
+    cat = make_asset(user, "cat.jpg")
+    cat_png = make_asset(user, "cat-cutout.png", png_bytes("chelsea", (30, 20)))
+    coffee = make_asset(user, "coffee.jpg")
+    add_conversion(cat, "thumb")
+    add_conversion(coffee, "bg_removed")
+
+    assert grid_ids(client.get("/assets/", {"name": "CAT"})) == [cat_png.id, cat.id]
+    assert grid_ids(client.get("/assets/", {"content_type": "image/png"})) == [cat_png.id]
+    assert grid_ids(client.get("/assets/", {"has_conversion": "true"})) == [coffee.id, cat.id]
+    assert grid_ids(client.get("/assets/", {"has_conversion": "false"})) == [cat_png.id]
+    assert grid_ids(client.get("/assets/", {"has_conversion": "thumb"})) == [cat.id]
+    assert grid_ids(client.get("/assets/", {"name": "cat", "has_conversion": "true"})) == [cat.id]
+    response = client.get("/assets/", {"name": "dog"})
+    assert grid_ids(response) == []
+    assert "No asset matches these filters." in response.content.decode()
+    # the form keeps what was asked, and offers the account's content types and conversion names
+    html = client.get("/assets/", {"name": "cat", "content_type": "image/png"}).content.decode()
+    assert 'name="name" value="cat"' in html
+    assert '<option value="image/png" selected>' in html
+    assert '<option value="thumb">with conversion thumb</option>' in html
+
+
+def test_grid_shows_a_bad_filter_value_next_to_its_field(logged_in):
+    client, user = logged_in(Role.CREATOR)
+    make_asset(user, "cat.jpg")
+    response = client.get("/assets/", {"has_conversion": "bad name!"})
+    assert response.status_code == 200
+    assert grid_ids(response) == []
+    assert "must match ^[a-zA-Z0-9_-]{1,30}$, got &#x27;bad name!&#x27;" in response.content.decode()
+
+
+def test_grid_paginates_and_keeps_the_filters_in_the_page_links(logged_in):
+    client, user = logged_in(Role.CREATOR)
+    body = png_bytes("rocket", (8, 8))
+    made = [make_asset(user, f"img-{n:02d}.png", body) for n in range(26)]
+    make_asset(user, "other.jpg")
+    first = client.get("/assets/", {"name": "img-"})
+    assert len(grid_ids(first)) == 24
+    html = first.content.decode()
+    assert "Page 1 of 2" in html and 'href="?name=img-&amp;page=2"' in html
+    second = client.get("/assets/", {"name": "img-", "page": 2})
+    assert grid_ids(second) == [made[1].id, made[0].id]
+    assert set(grid_ids(first)) | set(grid_ids(second)) == {a.id for a in made}
+
+
+# --- the detail page --------------------------------------------------------------------------
+
+
+def test_detail_shows_the_original_every_conversion_and_the_data(logged_in):
+    client, user = logged_in(Role.USER)
+    data = {"sku": "A-100", "tags": ["cat", "studio"], "price": {"amount": 12.5, "currency": "EUR"}}
+    asset = make_asset(user, "cat.jpg", data=data, data_schema=DataSchema.objects.get(id=0))
+    thumb = add_conversion(asset, "thumb", png_bytes("coffee", (24, 16)))
+    cutout = add_conversion(asset, "bg_removed", png_bytes("rocket", (20, 10)))
+    response = client.get(f"/assets/{asset.id}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'src="/api/v1/assets/{asset.id}/content/original"' in html
+    for conversion, size in ((thumb, "24 × 16"), (cutout, "20 × 10")):
+        url = f"/api/v1/assets/{asset.id}/content/{conversion.name}"
+        block = re.search(rf'<li data-conversion="{conversion.name}">(.*?)</li>', html, re.S).group(1)
+        assert f'src="{url}"' in block and f'href="{url}" download' in block
+        assert f"{conversion.size} bytes" in block and size in block and "image/png" in block
+    # the data, pretty-printed with an indent of 2, exactly as json.dumps makes it
+    pre = re.search(r'<pre class="data" id="data">(.*?)</pre>', html, re.S).group(1)
+    assert pre.replace("&quot;", '"') == json.dumps(data, indent=2)
+    # the conversion's download link answers with the conversion's bytes, with the session
+    downloaded = client.get(f"/api/v1/assets/{asset.id}/content/thumb")
+    assert b"".join(downloaded.streaming_content) == png_bytes("coffee", (24, 16))
+
+
+def test_detail_links_the_source_and_the_derived_assets_and_marks_a_deleted_source(logged_in, make_user):
+    client, user = logged_in(Role.MANAGER)
+    root = make_asset(user, "root.jpg")
+    middle = make_asset(user, "middle.png", png_bytes("chelsea", (20, 20)), source_asset_id=root.id)
+    child = make_asset(user, "child.png", png_bytes("coffee", (20, 20)), source_asset_id=middle.id)
+    grandchild = make_asset(user, "grandchild.png", png_bytes("rocket", (20, 20)), source_asset_id=child.id)
+
+    html = client.get(f"/assets/{middle.id}/").content.decode()
+    source = re.search(r'<ul id="lineage-source">(.*?)</ul>', html, re.S).group(1)
+    assert f'<a href="/assets/{root.id}/">root.jpg</a>' in source
+    derived = re.search(r'<ul id="lineage-derived">(.*?)</ul>', html, re.S).group(1)
+    assert f'<a href="/assets/{child.id}/">child.png</a>' in derived
+    assert f'<a href="/assets/{grandchild.id}/">grandchild.png</a>' in derived
+    assert derived.index(child.id) < derived.index(grandchild.id)
+
+    asset_delete(user=user, asset_id=root.id)
+    html = client.get(f"/assets/{middle.id}/").content.decode()
+    source = re.search(r'<ul id="lineage-source">(.*?)</ul>', html, re.S).group(1)
+    assert f"<code>{root.id}</code>" in source and "deleted" in source
+    assert f'href="/assets/{root.id}/"' not in html
+    # the grandchild's chain shows the source as a link and the rest of the way up
+    html = client.get(f"/assets/{grandchild.id}/").content.decode()
+    source = re.search(r'<ul id="lineage-source">(.*?)</ul>', html, re.S).group(1)
+    assert f'<a href="/assets/{child.id}/">child.png</a>' in source
+    assert f'<a href="/assets/{middle.id}/">middle.png</a>' in source
+    assert f"<code>{root.id}</code> <span class=\"deleted\">deleted</span>" in source
+
+
+def test_detail_of_an_uploaded_asset_says_it_has_no_source_and_no_conversions(logged_in):
+    client, user = logged_in(Role.USER)
+    asset = make_asset(user, "lonely.jpg")
+    html = client.get(f"/assets/{asset.id}/").content.decode()
+    assert 'id="lineage-source"' not in html and 'id="lineage-derived"' not in html
+    assert "None: this asset was uploaded, not derived." in html
+    assert 'id="no-conversions"' in html
+    assert '<pre class="data" id="data">{}</pre>' in html
+
+
+def test_another_accounts_asset_detail_is_404(logged_in, make_user):
+    client, _ = logged_in(Role.ADMIN)
+    other, _ = make_user(Role.ADMIN, account="globex")
+    foreign = make_asset(other, "secret.jpg")
+    response = client.get(f"/assets/{foreign.id}/")
+    assert response.status_code == 404
+    assert "secret.jpg" not in response.content.decode()
+    assert client.get("/assets/0123456789abcdef0123456789abcdef/").status_code == 404
+    assert Account.objects.count() == 2
