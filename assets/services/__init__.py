@@ -1,0 +1,46 @@
+"""Writes. Each function is one transaction and the only way its rows change.
+
+Files and rows move together: a file is written before its row and deleted again if the
+row does not commit (`stored_file`), and a replaced or deleted file is removed only once
+the transaction that dropped its row has committed (`files_delete_on_commit`). A failed
+save therefore leaves no row and no file; a crash between commit and delete can at worst
+leave an unreferenced file, never a row without its file.
+"""
+
+from assets.services.accounts import account_user_create, api_key_create
+from assets.services.assets import (
+    DATA_MODES,
+    asset_create,
+    asset_create_from_bytes,
+    asset_data_update,
+    asset_delete,
+    asset_upload,
+    data_schema_id_field,
+    data_validate,
+    display_name,
+)
+from assets.services.conversions import conversion_delete, conversion_save, conversion_upload
+from assets.services.files import files_delete_on_commit, stored_file
+from assets.services.schemas import schema_create, schema_delete, schema_update
+
+__all__ = [
+    "DATA_MODES",
+    "account_user_create",
+    "api_key_create",
+    "asset_create",
+    "asset_create_from_bytes",
+    "asset_data_update",
+    "asset_delete",
+    "asset_upload",
+    "conversion_delete",
+    "conversion_save",
+    "conversion_upload",
+    "data_schema_id_field",
+    "data_validate",
+    "display_name",
+    "files_delete_on_commit",
+    "schema_create",
+    "schema_delete",
+    "schema_update",
+    "stored_file",
+]

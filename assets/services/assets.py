@@ -1,0 +1,171 @@
+"""Assets: create (from an upload or from bytes), delete, update their data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from assets.errors import ApiError, FieldError
+from assets.imaging import ImageInfo, image_probe_bytes
+from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, DataSchema
+from assets.selectors import account_of, asset_get, schema_get
+from assets.services.files import files_delete_on_commit, stored_file
+from assets.validators import data_check, json_object_field, upload_check
+
+DATA_MODES = ("APPEND", "REPLACE")
+
+
+def original_path(asset: Asset, info: ImageInfo) -> str:
+    return f"accounts/{asset.account_id}/assets/{asset.id}/original{info.extension}"
+
+
+def conversion_path(asset: Asset, name: str, info: ImageInfo) -> str:
+    # A fresh name per write: the old file stays intact until the new row has committed.
+    token = uuid.uuid4().hex[:12]
+    return f"accounts/{asset.account_id}/assets/{asset.id}/conversions/{name}-{token}{info.extension}"
+
+
+def display_name(filename: str | None, info: ImageInfo) -> str:
+    """The upload's base name, without directories or control characters."""
+    cleaned = "".join(ch for ch in (filename or "") if ch.isprintable())
+    cleaned = cleaned.encode("utf-8", "replace").decode("utf-8")
+    base = os.path.basename(cleaned.replace("\\", "/")).strip()
+    return (base or f"upload{info.extension}")[:255]
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def data_validate(*, data: dict[str, Any], schema: DataSchema) -> None:
+    violations = data_check(data, schema.schema)
+    if violations:
+        count = sum(len(v) for v in violations.values())
+        first_field, first_messages = next(iter(violations.items()))
+        raise ApiError(
+            f"data does not satisfy data schema {schema.id} ({count} violation"
+            f"{'s' if count != 1 else ''}); first, {first_field}: {first_messages[0]}",
+            code="schema_violation",
+            errors=violations,
+        )
+
+
+def data_schema_id_field(raw: Any, *, field: str = "data_schema_id") -> int | None:
+    """A schema id from JSON (an int) or a form field (digits); None when absent."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+        return int(raw)
+    raise FieldError(field, f"must be a data schema id (a whole number), got {raw!r}")
+
+
+# --- assets ----------------------------------------------------------------------------
+
+
+def asset_create(
+    *,
+    account: Account,
+    user,
+    content: File,
+    info: ImageInfo,
+    name: str,
+    data: dict[str, Any] | None = None,
+    data_schema: DataSchema | None = None,
+    source_asset_id: str | None = None,
+) -> Asset:
+    """Store an already-checked image as a new asset. Data is validated against the schema."""
+    data = data or {}
+    data_schema = data_schema or schema_get(account=account, schema_id=DEFAULT_SCHEMA_ID)
+    data_validate(data=data, schema=data_schema)
+    asset = Asset(
+        account=account,
+        created_by=user if getattr(user, "pk", None) else None,
+        name=name,
+        content_type=info.content_type,
+        size=info.size,
+        checksum=info.checksum,
+        width=info.width,
+        height=info.height,
+        data=data,
+        data_schema=data_schema,
+        source_asset_id=source_asset_id,
+    )
+    with stored_file(original_path(asset, info), content) as stored:
+        asset.file.name = stored
+        asset.full_clean()
+        with transaction.atomic():
+            asset.save(force_insert=True)
+    return asset
+
+
+def asset_upload(*, user, upload: UploadedFile | None, data: Any, data_schema_id: Any) -> Asset:
+    """POST assets: check the form, then `asset_create`."""
+    account = account_of(user)
+    parsed = json_object_field(data, field="data")
+    schema_id = data_schema_id_field(data_schema_id)
+    schema = schema_get(
+        account=account, schema_id=DEFAULT_SCHEMA_ID if schema_id is None else schema_id,
+        field="data_schema_id",
+    )
+    info = upload_check(upload, field="file")
+    return asset_create(
+        account=account,
+        user=user,
+        content=upload,
+        info=info,
+        name=display_name(upload.name, info),
+        data=parsed,
+        data_schema=schema,
+    )
+
+
+def asset_create_from_bytes(
+    *, account: Account, user, data_bytes: bytes, name: str, **fields: Any
+) -> Asset:
+    """A new asset from bytes the service made itself (a rendered PNG, say)."""
+    info = image_probe_bytes(data_bytes, max_pixels=settings.ASSETS_MAX_PIXELS)
+    return asset_create(
+        account=account, user=user, content=ContentFile(data_bytes), info=info, name=name, **fields
+    )
+
+
+def asset_delete(*, user, asset_id: str) -> None:
+    """Delete the asset, its conversions and their files. Derived assets are left alone."""
+    with transaction.atomic():
+        asset = asset_get(account=account_of(user), asset_id=asset_id, for_update=True)
+        paths = [asset.file.name, *asset.conversions.values_list("file", flat=True)]
+        asset.delete()
+        files_delete_on_commit(paths)
+
+
+def asset_data_update(
+    *, user, asset_id: str, data: Any, mode: Any, data_schema_id: Any = None
+) -> Asset:
+    """APPEND merges keys shallowly (new values win); REPLACE swaps the whole object."""
+    if not isinstance(data, dict):
+        raise FieldError("data", "is required and must be a JSON object")
+    if mode not in DATA_MODES:
+        raise FieldError("mode", f"must be APPEND or REPLACE, got {mode!r}")
+    schema_id = data_schema_id_field(data_schema_id)
+    account = account_of(user)
+    with transaction.atomic():
+        asset = asset_get(account=account, asset_id=asset_id, for_update=True)
+        schema = (
+            asset.data_schema
+            if schema_id is None
+            else schema_get(account=account, schema_id=schema_id, field="data_schema_id")
+        )
+        new_data = {**asset.data, **data} if mode == "APPEND" else dict(data)
+        data_validate(data=new_data, schema=schema)
+        asset.data = new_data
+        asset.data_schema = schema
+        asset.save(update_fields=["data", "data_schema", "update_time"])
+    return asset

@@ -1,0 +1,84 @@
+"""Data schemas: create, replace, delete (ADMIN)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from assets.errors import ApiError, Conflict, Forbidden
+from assets.models import Asset, DataSchema
+from assets.selectors import account_of, schema_get
+from assets.validators import data_check, schema_check, text_problem
+
+
+def _schema_fields(name: Any, schema: Any) -> tuple[str, dict[str, Any]]:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        errors["name"] = ["is required: a non-empty string of at most 100 characters"]
+    elif text_problem(name):
+        errors["name"] = [text_problem(name)]
+    problems = schema_check(schema)
+    if problems:
+        errors["schema"] = problems
+    if errors:
+        raise ApiError(
+            "; ".join(f"{field}: {msgs[0]}" for field, msgs in errors.items()),
+            code="invalid",
+            errors=errors,
+        )
+    return name.strip(), schema
+
+
+def schema_create(*, user, name: Any, schema: Any) -> DataSchema:
+    name, schema = _schema_fields(name, schema)
+    obj = DataSchema(account=account_of(user), name=name, schema=schema)
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+def _schema_for_write(*, user, schema_id: Any) -> DataSchema:
+    obj = schema_get(account=account_of(user), schema_id=schema_id)
+    if obj.is_builtin:
+        raise Forbidden(
+            "data schema 0 is built in and cannot be changed or deleted; create your own schema",
+            code="builtin_schema",
+        )
+    return obj
+
+
+def schema_update(*, user, schema_id: Any, name: Any, schema: Any) -> DataSchema:
+    """Replace a schema. Refused (409) if an asset using it would stop validating."""
+    name, schema = _schema_fields(name, schema)
+    with transaction.atomic():
+        obj = _schema_for_write(user=user, schema_id=schema_id)
+        obj = DataSchema.objects.select_for_update().get(pk=obj.pk)
+        failing = [
+            asset_id
+            for asset_id, data in Asset.objects.filter(data_schema=obj).values_list("id", "data")
+            if data_check(data, schema)
+        ]
+        if failing:
+            raise Conflict(
+                f"{len(failing)} asset(s) using data schema {obj.id} would no longer satisfy it "
+                f"(first: {failing[0]}); update their data first or create a new schema",
+                code="schema_in_use",
+            )
+        obj.name, obj.schema = name, schema
+        obj.full_clean()
+        obj.save()
+    return obj
+
+
+def schema_delete(*, user, schema_id: Any) -> None:
+    with transaction.atomic():
+        obj = _schema_for_write(user=user, schema_id=schema_id)
+        in_use = Asset.objects.filter(data_schema=obj).count()
+        if in_use:
+            raise Conflict(
+                f"data schema {obj.id} is used by {in_use} asset(s); move them to another "
+                "schema (POST assets/{id}/data/update with data_schema_id) before deleting it",
+                code="schema_in_use",
+            )
+        obj.delete()
