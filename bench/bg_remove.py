@@ -27,25 +27,14 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import requests
 from PIL import Image
+
+from photos import photo_jpeg
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = [(512, 512), (1600, 1200), (4000, 3000)]
 TARGETS = {(512, 512): 1.1, (4000, 3000): 0.4}
-
-
-def photo_jpeg(width: int, height: int) -> bytes:
-    """skimage's astronaut at the given size, with mild sensor-like noise, as JPEG q90."""
-    from skimage import data
-
-    image = Image.fromarray(data.astronaut()).resize((width, height), Image.Resampling.LANCZOS)
-    noise = np.random.default_rng(0).normal(0, 3, (height, width, 3))
-    pixels = np.clip(np.asarray(image, dtype=np.float32) + noise, 0, 255).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
 
 
 def process_tree_peak_rss_kib(root_pid: int) -> int:

@@ -22,8 +22,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
+
+from photos import photo_jpeg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,17 +41,6 @@ REQUEST = {
             "image_id": ID_LOGO, "size": {"width": 200, "height": 200}, "position": {"x": 40, "y": 40}}}]}},
     ],
 }
-
-
-def photo_jpeg(width: int, height: int) -> bytes:
-    from skimage import data
-
-    image = Image.fromarray(data.astronaut()).resize((width, height), Image.Resampling.LANCZOS)
-    noise = np.random.default_rng(0).normal(0, 3, (height, width, 3))
-    pixels = np.clip(np.asarray(image, dtype=np.float32) + noise, 0, 255).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
 
 
 def border_image() -> Image.Image:
