@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from assets.errors import FieldError, NotFound
-from assets.models import Account, Asset, Conversion, DataSchema, Job
+from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, Conversion, DataSchema, Job
 from assets.permissions import membership_of
 from assets.validators import MAX_INT_ID, CONVERSION_NAME_RE, conversion_name_check, is_asset_id, text_check
 
@@ -139,9 +139,9 @@ def schema_get(*, account: Account, schema_id: Any, field: str | None = None) ->
         if field:
             raise FieldError(field, f"must be a data schema id (a whole number), got {schema_id!r}") from None
         raise NotFound(f"data schema {schema_id!r} does not exist; check the id") from None
-    schema = (
-        DataSchema.objects.filter(Q(account__isnull=True) | Q(account=account), id=schema_pk).first()
-    )
+    if schema_pk == DEFAULT_SCHEMA_ID:
+        return DataSchema.ensure_builtin()  # reference data: re-created if anyone removed it
+    schema = DataSchema.objects.filter(account=account, id=schema_pk).first()
     if schema is None:
         message = f"data schema {schema_pk} does not exist in your account; GET /api/v1/assetschemas lists them"
         if field:

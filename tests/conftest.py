@@ -1,5 +1,10 @@
 """Shared fixtures: a temporary MEDIA_ROOT for every test, users with roles and keys,
-API clients authenticated as them."""
+API clients authenticated as them.
+
+Transactional tests use plain `django_db(transaction=True)`, never serialized_rollback:
+the flush after each one re-creates data schema 0 through the post_migrate signal
+(assets.apps), while serialized_rollback would skip that signal and, restored after a
+plain transactional test, collide with the re-created row."""
 
 from __future__ import annotations
 

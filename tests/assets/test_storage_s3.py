@@ -170,7 +170,7 @@ def download(client, url: str, **headers) -> tuple[int, bytes, object]:
 # --- tests ---------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_upload_download_conversion_replace_and_delete_round_trip_through_s3(
     s3_storage, s3_client, bucket, client_for, media_root
 ):

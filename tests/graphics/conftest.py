@@ -5,8 +5,8 @@ database (passed as DATABASE_URL), its media folder (MEDIA_ROOT) and its broker 
 the ORM broker in that database by default, Redis when the suite runs with
 Q_BROKER=redis://...). Nothing is mocked.
 
-Tests that use it must be transactional (`pytest.mark.django_db(transaction=True,
-serialized_rollback=True)`): rows are committed, so the other process sees them, and
+Tests that use it must be transactional (`pytest.mark.django_db(transaction=True)`):
+rows are committed, so the other process sees them, and
 `on_commit` callbacks run, which is what queues the tasks. The fixture does not start
 the cluster; the test calls `qcluster.start()` when it wants a worker, so it can assert
 on a job's state before any worker could have touched it.

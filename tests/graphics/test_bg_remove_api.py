@@ -980,7 +980,7 @@ def _solid_png(colour: tuple[int, int, int, int]) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_racing_conversion_saves_leave_one_row_and_one_file(make_user, media_root, settings):
     user, _ = make_user(Role.CREATOR)
     asset = asset_services.asset_create_from_bytes(

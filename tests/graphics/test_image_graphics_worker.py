@@ -28,7 +28,7 @@ from tests.images import encode, jpeg_bytes, photo, png_bytes
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 URL = "/api/v1/assets/addons/image_graphics"

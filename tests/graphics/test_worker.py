@@ -32,7 +32,7 @@ from tests.images import jpeg_bytes, png_bytes
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 BG_SAVE_CONVERSION = {"mode": "get_image_and_save", "disposition": "add_conversion", "conversion_name": "bg_removed"}

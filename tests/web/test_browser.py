@@ -34,7 +34,7 @@ from assets.services import asset_create_from_bytes
 from graphics.services import bg_save_job_run
 from tests.images import jpeg_bytes
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
