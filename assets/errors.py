@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -138,6 +139,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ApiError):
         body = error_body(exc.code, exc.message, exc.errors, request_id)
         return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        # A model's full_clean() refusing what a service let through: still the caller's
+        # input, so a 400 naming the fields, never a 500.
+        errors = flatten_detail(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+        return Response(error_body("invalid", summarize(errors), errors, request_id), status=400)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

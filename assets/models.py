@@ -85,7 +85,7 @@ class DataSchema(models.Model):
         Account, null=True, blank=True, on_delete=models.CASCADE, related_name="data_schemas"
     )
     name = models.CharField(max_length=100)
-    schema = models.JSONField()
+    schema = models.JSONField(blank=True, help_text="a JSON Schema, draft 2020-12; {} accepts any data")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -162,3 +162,30 @@ def test_bg_remove_conversion_name_with_a_trailing_newline_is_400(api, asset):
     )
     assert response.status_code == 400
     assert "conversion_name" in response.json()["errors"]
+
+
+def test_an_empty_json_schema_is_a_valid_schema_that_accepts_any_data(api, asset):
+    created = api.post("/api/v1/assetschemas", {"name": "anything", "schema": {}}, format="json")
+    assert created.status_code == 201, created.content
+    schema_id = created.json()["id"]
+    assert DataSchema.objects.get(id=schema_id).schema == {}
+    updated = api.post(
+        f"/api/v1/assets/{asset['id']}/data/update",
+        {"data": {"any": ["thing", 1]}, "mode": "REPLACE", "data_schema_id": schema_id},
+        format="json",
+    )
+    assert updated.status_code == 200
+    assert Asset.objects.get(id=asset["id"]).data_schema_id == schema_id
+
+
+def test_a_model_validation_error_escaping_a_service_is_a_400_naming_the_field(api, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    def refuse(**kwargs):
+        raise ValidationError({"name": ["too odd"]})
+
+    monkeypatch.setattr("assets.services.schema_create", refuse)
+    response = api.post("/api/v1/assetschemas", {"name": "x", "schema": {"type": "object"}}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"name": ["too odd"]}
+    assert response.json()["code"] == "invalid"
