@@ -115,15 +115,15 @@ def summarize(errors: dict[str, list[str]]) -> str:
 
 
 _DRF_CODES = {
-    drf_exceptions.NotAuthenticated: ("not_authenticated", None),
-    drf_exceptions.AuthenticationFailed: ("authentication_failed", None),
-    drf_exceptions.PermissionDenied: ("permission_denied", None),
-    drf_exceptions.NotFound: ("not_found", None),
-    drf_exceptions.MethodNotAllowed: ("method_not_allowed", None),
-    drf_exceptions.NotAcceptable: ("not_acceptable", None),
-    drf_exceptions.UnsupportedMediaType: ("unsupported_media_type", None),
-    drf_exceptions.Throttled: ("rate_limited", None),
-    drf_exceptions.ParseError: ("parse_error", None),
+    drf_exceptions.NotAuthenticated: "not_authenticated",
+    drf_exceptions.AuthenticationFailed: "authentication_failed",
+    drf_exceptions.PermissionDenied: "permission_denied",
+    drf_exceptions.NotFound: "not_found",
+    drf_exceptions.MethodNotAllowed: "method_not_allowed",
+    drf_exceptions.NotAcceptable: "not_acceptable",
+    drf_exceptions.UnsupportedMediaType: "unsupported_media_type",
+    drf_exceptions.Throttled: "rate_limited",
+    drf_exceptions.ParseError: "parse_error",
 }
 
 
@@ -158,8 +158,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         errors = flatten_detail(exc.detail)
         body = error_body("invalid", summarize(errors), errors, request_id)
         return Response(body, status=exc.status_code, headers=headers)
-    code = next((c for cls, (c, _) in _DRF_CODES.items() if isinstance(exc, cls)), None)
-    code = code or str(exc.default_code)
+    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), str(exc.default_code))
     message = _message_for(exc)
     return Response(error_body(code, message, None, request_id), status=exc.status_code, headers=headers)
 
