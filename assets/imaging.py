@@ -175,3 +175,20 @@ def image_probe(stream: BinaryIO, *, max_pixels: int) -> ImageInfo:
 
 def image_probe_bytes(data: bytes, *, max_pixels: int) -> ImageInfo:
     return image_probe(io.BytesIO(data), max_pixels=max_pixels)
+
+
+def image_describe(data: bytes) -> ImageInfo:
+    """Describe bytes the service made itself (a PNG it has just encoded) from the header
+    alone. They are not untrusted input, so unlike `image_probe` nothing is decoded: for a
+    12-megapixel result that saves decoding the whole image once more."""
+    with Image.open(io.BytesIO(data)) as image:
+        content_type = ACCEPTED_FORMATS[image.format]
+        width, height = upright_size(image)
+    return ImageInfo(
+        content_type=content_type,
+        width=width,
+        height=height,
+        size=len(data),
+        checksum=hashlib.sha256(data).hexdigest(),
+        extension=FILE_EXTENSIONS[content_type],
+    )

@@ -21,7 +21,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from assets.errors import ApiError, FieldError, NotFound
-from assets.imaging import image_probe_bytes
+from assets.imaging import image_describe
 from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, DataSchema, Job
 from assets.selectors import account_of, schema_get
 from assets.services import asset_create_from_bytes, conversion_save, data_validate
@@ -177,7 +177,7 @@ def _save(job: Job, spec: AssetSpec, source: Asset, png: bytes) -> list[dict[str
     try:
         with transaction.atomic():
             if disposition.add_as_conversion:
-                info = image_probe_bytes(png, max_pixels=settings.ASSETS_MAX_PIXELS)
+                info = image_describe(png)
                 conversion = conversion_save(
                     asset=source, name=disposition.conversion_name, content=ContentFile(png), info=info
                 )

@@ -26,7 +26,7 @@ from assets.models import Account, Asset, Job, Role
 from assets.permissions import membership_of
 from assets.selectors import asset_get
 from assets.services import asset_create_from_bytes, conversion_save, files_delete_on_commit
-from assets.imaging import image_probe_bytes
+from assets.imaging import image_describe
 from assets.validators import asset_id_check, conversion_name_check
 from graphics.jobs import job_claim, job_finish
 from graphics.processing import background
@@ -155,7 +155,7 @@ def bg_result_save(
     source = asset_get(account=account, asset_id=request.asset_id) if request.asset_id else None
     body: dict[str, Any] = {"status": "ok", "mode": request.mode, "disposition": request.disposition}
     if request.disposition == "add_conversion":
-        info = image_probe_bytes(png, max_pixels=settings.ASSETS_MAX_PIXELS)
+        info = image_describe(png)
         conversion_save(asset=source, name=request.conversion_name, content=ContentFile(png), info=info)
         body.update(asset_id=source.id, conversion_name=request.conversion_name)
         return body

@@ -6,14 +6,13 @@ import os
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from assets.errors import ApiError, FieldError
-from assets.imaging import ImageInfo, image_probe_bytes
+from assets.imaging import ImageInfo, image_describe
 from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, DataSchema
 from assets.selectors import account_of, asset_get, schema_get
 from assets.services.files import files_delete_on_commit, stored_file
@@ -131,7 +130,7 @@ def asset_create_from_bytes(
     *, account: Account, user, data_bytes: bytes, name: str, **fields: Any
 ) -> Asset:
     """A new asset from bytes the service made itself (a rendered PNG, say)."""
-    info = image_probe_bytes(data_bytes, max_pixels=settings.ASSETS_MAX_PIXELS)
+    info = image_describe(data_bytes)
     return asset_create(
         account=account, user=user, content=ContentFile(data_bytes), info=info, name=name, **fields
     )
