@@ -25,7 +25,7 @@ from assets.errors import FieldError, Forbidden
 from assets.models import Account, Asset, Job, Role
 from assets.permissions import membership_of
 from assets.selectors import asset_get
-from assets.services import asset_create_from_bytes, conversion_save, files_delete_on_commit
+from assets.services import asset_create_from_bytes, conversion_save, files_delete_on_commit, stored_file
 from assets.imaging import image_describe
 from assets.validators import asset_id_check, conversion_name_check
 from graphics.jobs import job_claim, job_finish
@@ -200,15 +200,11 @@ def bg_save_job_create(
             "upload_name": upload_name,
         },
     )
-    stored = default_storage.save(_staged_path(job.id), ContentFile(png))
-    job.request["staged"] = stored
-    try:
+    with stored_file(_staged_path(job.id), ContentFile(png)) as stored:
+        job.request["staged"] = stored
         with transaction.atomic():
             job.save(force_insert=True)
             transaction.on_commit(lambda: bg_save_job_enqueue(job.id))
-    except BaseException:
-        default_storage.delete(stored)
-        raise
     return job
 
 
