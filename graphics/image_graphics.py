@@ -39,9 +39,14 @@ logger = logging.getLogger(__name__)
 JOB_KIND = "image_graphics"
 
 
+def allowed_url_hosts() -> frozenset[str]:
+    """IMAGE_GRAPHICS_URL_HOSTS, lower-cased: the hosts `image_url`s may name."""
+    return frozenset(host.lower() for host in settings.IMAGE_GRAPHICS_URL_HOSTS)
+
+
 def _parse(body: Any) -> GraphicsRequest:
     try:
-        return parse_request(body, allowed_url_hosts=frozenset(h.lower() for h in settings.IMAGE_GRAPHICS_URL_HOSTS))
+        return parse_request(body, allowed_url_hosts=allowed_url_hosts())
     except OptionError as exc:
         raise FieldError(exc.field, exc.message) from None
 
@@ -156,7 +161,7 @@ def _renderers(account: Account) -> Renderers:
     def image_by_url(url: str):
         data = fetch_url(
             url,
-            allowed_hosts=frozenset(h.lower() for h in settings.IMAGE_GRAPHICS_URL_HOSTS),
+            allowed_hosts=allowed_url_hosts(),
             max_bytes=settings.ASSETS_MAX_UPLOAD_BYTES,
             timeout=settings.IMAGE_GRAPHICS_URL_TIMEOUT,
         )
@@ -214,9 +219,9 @@ def _save(job: Job, spec: AssetSpec, source: Asset, png: bytes) -> list[dict[str
 
 def image_graphics_job_run(*, job_id: str) -> Job | None:
     """Render and save every asset of the job, each on its own."""
-    job = job_claim(job_id)
-    if job is None:
-        return Job.objects.filter(id=job_id).first()
+    job, claimed = job_claim(job_id)
+    if not claimed:
+        return job
     # The request was checked when queued. A host since removed from IMAGE_GRAPHICS_URL_HOSTS
     # is refused by fetch_url, as a per-asset error, instead of failing the whole job here.
     request = parse_request(job.request, allowed_url_hosts=None)

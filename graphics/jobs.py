@@ -9,9 +9,10 @@ from django.utils import timezone
 from assets.models import Job, JobStatus
 
 
-def job_claim(job_id: str) -> Job | None:
-    """Lock the job, count the attempt and return it; None if it is gone or already done
-    (a task that django-q2 delivers again after a crash finds its job finished)."""
+def job_claim(job_id: str) -> tuple[Job | None, bool]:
+    """Lock the job and count an attempt. Returns (job, True) when it is QUEUED and now
+    ours to run; (job, False) when it is gone (None) or already done (a task that
+    django-q2 delivers again after a crash finds its job finished)."""
     with transaction.atomic():
         # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer
         # join that select_related("user") makes.
@@ -22,10 +23,10 @@ def job_claim(job_id: str) -> Job | None:
             .first()
         )
         if job is None or job.status != JobStatus.QUEUED:
-            return None
+            return job, False
         job.attempts += 1
         job.save(update_fields=["attempts"])
-    return job
+    return job, True
 
 
 def job_finish(job: Job, *, output: list[dict], error: list[dict]) -> None:

@@ -210,9 +210,9 @@ def bg_save_job_create(
 
 def bg_save_job_run(*, job_id: str) -> Job | None:
     """Store a staged result. Runs on the worker; safe to run again after a crash."""
-    job = job_claim(job_id)
-    if job is None:
-        return Job.objects.filter(id=job_id).first()
+    job, claimed = job_claim(job_id)
+    if not claimed:
+        return job
     params = job.request
     request = BgRemoveRequest(
         mode=params["mode"],
