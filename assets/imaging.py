@@ -10,21 +10,34 @@ been checked from the header, or raises `ImageRejected` with code `invalid_image
 `image_too_large`. `image_probe` additionally decodes the first frame fully, so a
 truncated or corrupt file is rejected, and reports the upright size (EXIF orientation
 applied) and the MIME type found in the bytes (never the client's claim).
+
+Decoders raise many exception types on hostile bytes (pillow-heif's libheif raises
+RuntimeError for a corrupt HEIC or AVIF, plugins raise IndexError, KeyError,
+ZeroDivisionError...). Every one of them, raised while untrusted bytes are read, means
+"not an image we can read": `invalid_image`, never a 500. Pillow's truncated-image
+tolerance (`ImageFile.LOAD_TRUNCATED_IMAGES`) stays off, and JPEG and PNG data is checked
+to cover every pixel the header claims (`assets.image_integrity`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import struct
 import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import pillow_heif
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from assets.image_integrity import IncompleteImage, jpeg_check, png_check
 
 pillow_heif.register_heif_opener()
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # the default, restated: a truncated file is an error
+
+logger = logging.getLogger(__name__)
 
 # We check the pixel count ourselves from the header before decoding (image_open), with
 # the limit from settings; Pillow's own global bomb guard would use a different number.
@@ -54,6 +67,10 @@ FILE_EXTENSIONS = {
 # EXIF orientations 5-8 turn the image a quarter: width and height swap.
 _TRANSPOSING_ORIENTATIONS = {5, 6, 7, 8}
 EXIF_ORIENTATION_TAG = 0x0112
+
+
+# What decoders raise on bytes they cannot read (RuntimeError: libheif, for HEIC and AVIF).
+_DECODER_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, MemoryError, RuntimeError)
 
 
 class ImageRejected(Exception):
@@ -87,10 +104,13 @@ def image_open(stream: BinaryIO, *, max_pixels: int) -> Image.Image:
             "the file is not an image in a supported format "
             "(JPEG, PNG, WebP, GIF, BMP, TIFF, HEIC/HEIF or AVIF)",
         ) from exc
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
+    except _DECODER_ERRORS as exc:
         raise ImageRejected(
             "invalid_image", f"the image header cannot be read ({exc}); upload a complete image"
         ) from exc
+    except Exception as exc:  # any other decoder failure on untrusted bytes: still not an image
+        logger.warning("unexpected %s while opening an image: %s", type(exc).__name__, exc)
+        raise ImageRejected("invalid_image", "the image header cannot be read; upload a complete image") from exc
     if image.format not in ACCEPTED_FORMATS:
         raise ImageRejected(
             "invalid_image",
@@ -109,15 +129,41 @@ def image_open(stream: BinaryIO, *, max_pixels: int) -> Image.Image:
     return image
 
 
+def _source_bytes(image: Image.Image) -> bytes:
+    stream = image.fp
+    position = stream.tell()
+    stream.seek(0)
+    try:
+        return stream.read()
+    finally:
+        stream.seek(position)
+
+
+def _whole_data_check(image: Image.Image) -> None:
+    """JPEG and PNG: the data must hold every pixel the header claims (IncompleteImage)."""
+    if image.format in ("JPEG", "MPO"):
+        jpeg_check(_source_bytes(image), width=image.width, height=image.height)
+    elif image.format == "PNG":
+        png_check(_source_bytes(image))
+
+
 def image_load(image: Image.Image) -> Image.Image:
     """Decode the first frame; a truncated or corrupt file raises ImageRejected."""
     try:
+        _whole_data_check(image)
         image.seek(0)
         image.load()
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error, MemoryError) as exc:
+    except IncompleteImage as exc:
+        raise ImageRejected("invalid_image", f"{exc}; upload the complete file") from exc
+    except _DECODER_ERRORS as exc:
         raise ImageRejected(
             "invalid_image",
             f"the image data is truncated or corrupt ({exc}); upload the complete file",
+        ) from exc
+    except Exception as exc:  # any other decoder failure on untrusted bytes: still not an image
+        logger.warning("unexpected %s while decoding an image: %s", type(exc).__name__, exc)
+        raise ImageRejected(
+            "invalid_image", "the image data is truncated or corrupt; upload the complete file"
         ) from exc
     return image
 
