@@ -7,10 +7,21 @@ class AssetsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
+        from django_q.signals import post_spawn
 
         from assets import schema_extensions  # noqa: F401  (registers the OpenAPI auth scheme)
 
         post_migrate.connect(_ensure_builtin_schema, sender=self)
+        post_spawn.connect(_worker_started, dispatch_uid="assets-worker-signals")
+
+
+def _worker_started(sender, proc_name: str = "", **kwargs) -> None:
+    """Each qcluster worker process: SIGTERM and the stop grace (assets.worker)."""
+    from django.conf import settings
+
+    from assets.worker import worker_started
+
+    worker_started(settings.Q_STOP_GRACE)
 
 
 def _ensure_builtin_schema(sender, using: str = "default", **kwargs) -> None:

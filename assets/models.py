@@ -207,10 +207,14 @@ class JobStatus(models.TextChoices):
 
 
 class Job(models.Model):
-    """A unit of background work and its per-item outcome.
+    """A unit of background work and its per-item outcome; the record of that work.
 
-    `output` is a list of {"name", "asset_id"} and `error` a list of
-    {"name", "asset_id", "error"}, as SPEC §5 shows them.
+    The row is the truth and the broker only a doorbell (assets.jobs): `status` stays
+    QUEUED until the job ends; `started_at`, `lease_until` and `claim` say which attempt
+    runs it now (`attempts` counts them); `progress` records each item that is done, in the
+    same transaction as its save, so a retry skips it. `output` is a list of
+    {"name", "asset_id"} and `error` a list of {"name", "asset_id", "error"}, as SPEC §5
+    shows them, written when the job ends.
     """
 
     id = models.CharField(primary_key=True, max_length=32, default=new_hex_id, editable=False)
@@ -224,11 +228,16 @@ class Job(models.Model):
     output = models.JSONField(default=list, blank=True)
     error = models.JSONField(default=list, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    progress = models.JSONField(default=dict, blank=True)
+    claim = models.CharField(max_length=32, blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "lease_until"], name="job_status_lease")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.status})"

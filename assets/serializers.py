@@ -77,7 +77,9 @@ def job_document(job: Job) -> dict[str, Any]:
         "output": job.output,
         "error": job.error,
         "user": job.user.get_username() if job.user else None,
+        "attempts": job.attempts,
         "created_at": dt.to_representation(job.created_at),
+        "started_at": dt.to_representation(job.started_at) if job.started_at else None,
         "finished_at": dt.to_representation(job.finished_at) if job.finished_at else None,
     }
 
@@ -153,7 +155,9 @@ class JobDocument(serializers.Serializer):
     output = serializers.ListField(child=serializers.DictField())
     error = serializers.ListField(child=serializers.DictField())
     user = serializers.CharField(allow_null=True)
+    attempts = serializers.IntegerField(help_text="attempts started so far (a job is retried only when its worker died)")
     created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True, help_text="when the latest attempt started; null while waiting")
     finished_at = serializers.DateTimeField(allow_null=True)
 
 

@@ -66,8 +66,10 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_q",
+    # Before django_q: its `qcluster` command (assets/management/commands) replaces
+    # django-q2's with one that also sweeps for waiting jobs and stops promptly.
     "assets",
+    "django_q",
     "graphics",
 ]
 
@@ -251,14 +253,26 @@ SPECTACULAR_SETTINGS = {
 # --- Background work (django-q2) ------------------------------------------------------
 
 Q_BROKER = env_str("Q_BROKER", "orm")
+# The database is the record of every job; the broker only wakes a worker (assets.jobs).
+# A job is tried at most Q_MAX_ATTEMPTS times (an attempt ends early only when its worker
+# dies); a running job holds a lease of JOB_LEASE_SECONDS, renewed while it runs, and the
+# sweep in `manage.py qcluster` rings every JOBS_SWEEP_SECONDS for jobs that wait with no
+# ring or whose lease ran out. On SIGTERM a busy worker gets Q_STOP_GRACE seconds to finish
+# its job before the job is released for the next worker (honcho kills after 5 s).
+Q_MAX_ATTEMPTS = env_int("Q_MAX_ATTEMPTS", 3)
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30)
+JOBS_SWEEP_SECONDS = env_int("JOBS_SWEEP_SECONDS", 15)
+Q_STOP_GRACE = env_int("Q_STOP_GRACE", 3)
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "assets"),
     "workers": env_int("Q_WORKERS", 2),
     "timeout": env_int("Q_TIMEOUT", 300),
-    # retry must exceed timeout: a task whose worker died is handed out again after it.
+    # django-q2 hands a ring out again after `retry` seconds if its cluster died (ORM
+    # broker); it must exceed `timeout`. A ring is never worth a second delivery (the
+    # sweep rings again), so one attempt; failures are acknowledged.
     "retry": env_int("Q_RETRY", 360),
-    "max_attempts": env_int("Q_MAX_ATTEMPTS", 3),
-    "save_limit": 500,
+    "max_attempts": 1,
+    "save_limit": 200,
     "catch_up": False,
     "poll": 0.2,
     "ack_failures": True,

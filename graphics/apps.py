@@ -8,22 +8,14 @@ class GraphicsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
-        from assets.jobs_registry import job_kind_register
+        from assets.jobs import job_kind_register
 
         post_spawn.connect(_warm_worker, dispatch_uid="graphics-warm-models")
-        # The kinds are graphics.services.JOB_KIND_BG_SAVE and graphics.image_graphics.JOB_KIND,
-        # written out so that start-up does not import those modules (numpy, scipy, the model
-        # runtime); tests/web/test_admin.py checks that they agree.
-        job_kind_register(
-            "bg_remove_save",
-            enqueue="graphics.tasks.bg_save_job_enqueue",
-            requeue_problem="graphics.jobs.bg_save_requeue_problem",
-        )
-        job_kind_register(
-            "image_graphics",
-            enqueue="graphics.tasks.image_graphics_job_enqueue",
-            requeue_problem="graphics.jobs.image_graphics_requeue_problem",
-        )
+        # The handlers are named by dotted path so that start-up does not import their
+        # modules (numpy, scipy, the model runtime); tests/web/test_admin.py checks that
+        # the kinds agree with graphics.services.JOB_KIND_BG_SAVE and image_graphics.JOB_KIND.
+        job_kind_register("bg_remove_save", handler="graphics.services.BG_SAVE_JOBS")
+        job_kind_register("image_graphics", handler="graphics.image_graphics.IMAGE_GRAPHICS_JOBS")
 
 
 def _warm_worker(sender, proc_name: str = "", **kwargs) -> None:

@@ -3,9 +3,10 @@
 Everything that can be checked without pixels is checked before the job is queued:
 shape and types (graphics.processing.pipeline), the role, every asset id, image_id and
 src_asset_id in the caller's account, geometry against stored sizes, data schemas and
-the final data of new assets. The job then renders each asset on its own: one failing
-asset is an entry in `error`, the others still produce their outputs. Each asset's
-saves (conversion and/or new asset) commit together or not at all.
+the final data of new assets. The job (assets.jobs) then renders each asset on its own:
+one failing asset is an entry in `error`, the others still produce their outputs. Each
+asset is one item: its saves (conversion and/or new asset) commit together with the
+job's record of them, or not at all, so a retried job skips the assets already done.
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
 
 from assets.errors import ApiError, FieldError, NotFound
 from assets.imaging import image_describe
+from assets.jobs import Attempt, JobItem, LeaseLost, item_asset_id, item_files, item_key, job_submit
 from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, DataSchema, Job
 from assets.selectors import account_of, schema_get
 from assets.services import asset_create_from_bytes, conversion_save, data_validate
 from assets.validators import data_check
 from graphics.fetch import FetchError, fetch_url
-from graphics.jobs import job_claim, job_finish
 from graphics.processing import background
 from graphics.processing.errors import OptionError
 from graphics.processing.images import ImageRejected, decode, png_encode
@@ -131,14 +131,9 @@ def image_graphics_validate(*, user, body: Any) -> GraphicsRequest:
 
 
 def image_graphics_job_create(*, user, body: dict[str, Any]) -> Job:
-    """Validate, then record a QUEUED job that is queued once its row has committed."""
-    from graphics.tasks import image_graphics_job_enqueue
-
+    """Validate, then submit the job (it is queued once its row has committed)."""
     image_graphics_validate(user=user, body=body)
-    with transaction.atomic():
-        job = Job.objects.create(account=account_of(user), user=user, kind=JOB_KIND, request=body)
-        transaction.on_commit(lambda: image_graphics_job_enqueue(job.id))
-    return job
+    return job_submit(Job(account=account_of(user), user=user, kind=JOB_KIND, request=body))
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -174,74 +169,84 @@ def _renderers(account: Account) -> Renderers:
     return Renderers(image_by_id=image_by_id, image_by_url=image_by_url, mask=mask)
 
 
-def _save(job: Job, spec: AssetSpec, source: Asset, png: bytes) -> list[dict[str, Any]]:
-    """Store one asset's result per its disposition, all or nothing."""
+def _save(job: Job, index: int, spec: AssetSpec, source: Asset, png: bytes) -> list[dict[str, Any]]:
+    """Store one asset's result per its disposition (the caller's transaction makes it
+    all or nothing); the conversion's path and the new asset's id are the job item's."""
     disposition = spec.disposition
     outputs: list[dict[str, Any]] = []
-    written: list[str] = []
-    try:
-        with transaction.atomic():
-            if disposition.add_as_conversion:
-                info = image_describe(png)
-                conversion = conversion_save(
-                    asset=source, name=disposition.conversion_name, content=ContentFile(png), info=info
-                )
-                written.append(conversion.file.name)
-                outputs.append({"name": disposition.conversion_name, "asset_id": source.id})
-            if disposition.creates_asset:
-                meta = disposition.metadata
-                src = source
-                if meta and meta.src_asset_id:
-                    src = Asset.objects.filter(account=job.account, id=meta.src_asset_id).first()
-                    if src is None:
-                        raise ApiError(f"metadata.src_asset_id {meta.src_asset_id} no longer exists")
-                schema = DataSchema.objects.get(id=new_asset_schema_id(spec, src))
-                data = new_asset_data(meta, src)
-                data_validate(data=data, schema=schema)
-                stem = os.path.splitext(source.name)[0] or "image"
-                asset = asset_create_from_bytes(
-                    account=job.account,
-                    user=job.user,
-                    data_bytes=png,
-                    name=f"{stem}_graphics.png",
-                    source_asset_id=source.id,
-                    data=data,
-                    data_schema=schema,
-                )
-                written.append(asset.file.name)
-                outputs.append({"name": None, "asset_id": asset.id})
-    except BaseException:
-        for name in written:  # the rows rolled back; their files must go too
-            default_storage.delete(name)
-        raise
+    if disposition.add_as_conversion:
+        conversion_save(
+            asset=source, name=disposition.conversion_name, content=ContentFile(png), info=image_describe(png),
+            token=item_key(job.id, index),
+        )
+        outputs.append({"name": disposition.conversion_name, "asset_id": source.id})
+    if disposition.creates_asset:
+        meta = disposition.metadata
+        src = source
+        if meta and meta.src_asset_id:
+            src = Asset.objects.filter(account=job.account, id=meta.src_asset_id).first()
+            if src is None:
+                raise ApiError(f"metadata.src_asset_id {meta.src_asset_id} no longer exists")
+        schema = DataSchema.objects.get(id=new_asset_schema_id(spec, src))
+        data = new_asset_data(meta, src)
+        data_validate(data=data, schema=schema)
+        stem = os.path.splitext(source.name)[0] or "image"
+        asset = asset_create_from_bytes(
+            account=job.account,
+            user=job.user,
+            data_bytes=png,
+            name=f"{stem}_graphics.png",
+            source_asset_id=source.id,
+            data=data,
+            data_schema=schema,
+            asset_id=item_asset_id(job.id, index),
+        )
+        outputs.append({"name": None, "asset_id": asset.id})
     return outputs
 
 
-def image_graphics_job_run(*, job_id: str) -> Job | None:
-    """Render and save every asset of the job, each on its own."""
-    job, claimed = job_claim(job_id)
-    if not claimed:
-        return job
-    # The request was checked when queued. A host since removed from IMAGE_GRAPHICS_URL_HOSTS
-    # is refused by fetch_url, as a per-asset error, instead of failing the whole job here.
-    request = parse_request(job.request, allowed_url_hosts=None)
-    renderers = _renderers(job.account)
-    outputs: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    for spec in request.assets:
-        name = spec.disposition.conversion_name
-        try:
-            source = Asset.objects.filter(account=job.account, id=spec.asset_id).first()
-            if source is None:
-                raise ApiError(f"asset {spec.asset_id} no longer exists in the account")
-            check_geometry(spec, request, source.width, source.height)
-            image = render(_decode_stored(source), spec, request, renderers)
-            outputs.extend(_save(job, spec, source, png_encode(image, level=settings.BG_REMOVE_PNG_LEVEL)))
-        except (ApiError, OptionError, ImageRejected, FetchError) as exc:
-            message = getattr(exc, "message", None) or str(exc)
-            errors.append({"name": name, "asset_id": spec.asset_id, "error": message})
-        except Exception:
-            logger.exception("image graphics job %s: asset %s failed", job.id, spec.asset_id)
-            errors.append({"name": name, "asset_id": spec.asset_id, "error": "the image could not be rendered or saved"})
-    job_finish(job, output=outputs, error=errors)
-    return job
+class ImageGraphicsJobs:
+    """The `image_graphics` job kind (assets.jobs.JobHandler): one item per asset."""
+
+    def items(self, job: Job) -> list[JobItem]:
+        request = parse_request(job.request, allowed_url_hosts=None)
+        items = []
+        for index, spec in enumerate(request.assets):
+            disposition = spec.disposition
+            conversion = (spec.asset_id, disposition.conversion_name) if disposition.add_as_conversion else None
+            files = item_files(job, index, conversion=conversion, creates_asset=disposition.creates_asset, extension=".png")
+            items.append(JobItem(name=disposition.conversion_name, asset_id=spec.asset_id, files=files))
+        return items
+
+    def run(self, job: Job, attempt: Attempt) -> None:
+        """Render and save every asset not yet done, each on its own."""
+        # The request was checked when queued. A host since removed from IMAGE_GRAPHICS_URL_HOSTS
+        # is refused by fetch_url, as a per-asset error, instead of failing the whole job here.
+        request = parse_request(job.request, allowed_url_hosts=None)
+        renderers = _renderers(job.account)
+        for index, spec in enumerate(request.assets):
+            if attempt.done(index):
+                continue
+            try:
+                source = Asset.objects.filter(account=job.account, id=spec.asset_id).first()
+                if source is None:
+                    raise ApiError(f"asset {spec.asset_id} no longer exists in the account")
+                check_geometry(spec, request, source.width, source.height)
+                png = png_encode(render(_decode_stored(source), spec, request, renderers), level=settings.BG_REMOVE_PNG_LEVEL)
+                attempt.save(index, lambda: _save(job, index, spec, source, png))
+            except LeaseLost:
+                raise
+            except (ApiError, OptionError, ImageRejected, FetchError) as exc:
+                attempt.fail(index, getattr(exc, "message", None) or str(exc))
+            except Exception:
+                logger.exception("image graphics job %s: asset %s failed", job.id, spec.asset_id)
+                attempt.fail(index, "the image could not be rendered or saved")
+
+    def leftovers(self, job: Job) -> list[str]:
+        return []
+
+    def requeue_problem(self, job: Job) -> str | None:
+        return None  # the assets already done are skipped, so nothing is made twice
+
+
+IMAGE_GRAPHICS_JOBS = ImageGraphicsJobs()

@@ -2,10 +2,10 @@
 
 `save_image` saves inside the request (one transaction; a failure leaves nothing).
 `get_image_and_save` stages the PNG it already made in storage (`jobs/<job_id>/result.png`)
-and queues a job that only stores that file: the model never runs twice, and the broker
-carries a job id, not megabytes of pickled image. If the worker dies mid-save, the
-transaction rolls back, the staged file stays, the job stays QUEUED, and django-q2
-hands the task out again after `Q_CLUSTER["retry"]` seconds.
+and submits a job (assets.jobs) that only stores that file: the model never runs twice,
+and the broker carries a job id, not megabytes of pickled image. The save is the job's
+one item: it commits with the job's record of it, so it happens once, whatever is killed
+when; the staged file is removed when the job ends.
 """
 
 from __future__ import annotations
@@ -19,16 +19,15 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
 
 from assets.errors import FieldError, Forbidden
+from assets.jobs import Attempt, JobItem, LeaseLost, item_asset_id, item_files, item_key, job_submit
 from assets.models import Account, Asset, Job, Role
 from assets.permissions import membership_of
 from assets.selectors import asset_get
-from assets.services import asset_create_from_bytes, conversion_save, files_delete_on_commit, stored_file
+from assets.services import asset_create_from_bytes, conversion_save, stored_file
 from assets.imaging import image_describe
 from assets.validators import asset_id_check, conversion_name_check
-from graphics.jobs import job_claim, job_finish
 from graphics.processing import background
 from graphics.processing.errors import OptionError
 from graphics.processing.images import ImageRejected, decode, png_encode
@@ -57,6 +56,27 @@ class BgRemoveRequest:
     @property
     def saves(self) -> bool:
         return self.mode != "get_image"
+
+    def to_json(self) -> dict[str, Any]:
+        """The form a background-save job stores (the options only shaped the PNG)."""
+        return {
+            "mode": self.mode,
+            "disposition": self.disposition,
+            "asset_id": self.asset_id,
+            "conversion_name": self.conversion_name,
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> BgRemoveRequest:
+        return cls(
+            mode=value["mode"],
+            disposition=value["disposition"],
+            asset_id=value["asset_id"],
+            conversion_name=value["conversion_name"],
+            metadata=value["metadata"],
+            options=background.BgRemoveOptions(),
+        )
 
 
 def bg_remove_request_parse(query: Mapping[str, str], *, path_asset_id: str | None) -> BgRemoveRequest:
@@ -149,14 +169,24 @@ def new_asset_name(source: Asset | None, upload_name: str | None) -> str:
 
 
 def bg_result_save(
-    *, account: Account, user, png: bytes, request: BgRemoveRequest, upload_name: str | None
+    *,
+    account: Account,
+    user,
+    png: bytes,
+    request: BgRemoveRequest,
+    upload_name: str | None,
+    job_item: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Store a result per the disposition; returns the `save_image` response body."""
+    """Store a result per the disposition; returns the `save_image` response body.
+
+    `job_item` (job id, item index) makes the conversion's path and the new asset's id
+    those of that job item (assets.jobs.item_key), so a repeated attempt cannot duplicate."""
     source = asset_get(account=account, asset_id=request.asset_id) if request.asset_id else None
     body: dict[str, Any] = {"status": "ok", "mode": request.mode, "disposition": request.disposition}
     if request.disposition == "add_conversion":
         info = image_describe(png)
-        conversion_save(asset=source, name=request.conversion_name, content=ContentFile(png), info=info)
+        token = item_key(*job_item) if job_item else None
+        conversion_save(asset=source, name=request.conversion_name, content=ContentFile(png), info=info, token=token)
         body.update(asset_id=source.id, conversion_name=request.conversion_name)
         return body
     inherit = request.metadata == "inherit"
@@ -168,6 +198,7 @@ def bg_result_save(
         source_asset_id=source.id if source else None,
         data=dict(source.data) if inherit else None,
         data_schema=source.data_schema if inherit else None,
+        asset_id=item_asset_id(*job_item) if job_item else None,
     )
     if source is not None:
         body["source_asset_id"] = source.id
@@ -184,59 +215,58 @@ def _staged_path(job_id: str) -> str:
 def bg_save_job_create(
     *, account: Account, user, png: bytes, request: BgRemoveRequest, upload_name: str | None
 ) -> Job:
-    """Stage the PNG, record a QUEUED job and queue it once the row has committed."""
-    from graphics.tasks import bg_save_job_enqueue
-
+    """Stage the PNG and submit the job that saves it (it is queued once committed)."""
     job = Job(
-        account=account,
-        user=user,
-        kind=JOB_KIND_BG_SAVE,
-        request={
-            "mode": request.mode,
-            "disposition": request.disposition,
-            "asset_id": request.asset_id,
-            "conversion_name": request.conversion_name,
-            "metadata": request.metadata,
-            "upload_name": upload_name,
-        },
+        account=account, user=user, kind=JOB_KIND_BG_SAVE, request={**request.to_json(), "upload_name": upload_name}
     )
     with stored_file(_staged_path(job.id), ContentFile(png)) as stored:
         job.request["staged"] = stored
-        with transaction.atomic():
-            job.save(force_insert=True)
-            transaction.on_commit(lambda: bg_save_job_enqueue(job.id))
+        job_submit(job)
     return job
 
 
-def bg_save_job_run(*, job_id: str) -> Job | None:
-    """Store a staged result. Runs on the worker; safe to run again after a crash."""
-    job, claimed = job_claim(job_id)
-    if not claimed:
-        return job
-    params = job.request
-    request = BgRemoveRequest(
-        mode=params["mode"],
-        disposition=params["disposition"],
-        asset_id=params["asset_id"],
-        conversion_name=params["conversion_name"],
-        metadata=params["metadata"],
-        options=background.BgRemoveOptions(),
-    )
-    name = request.conversion_name
-    try:
-        with default_storage.open(params["staged"], "rb") as handle:
-            png = handle.read()
-        with transaction.atomic():
+class BgSaveJobs:
+    """The `bg_remove_save` job kind (assets.jobs.JobHandler): one item, the save."""
+
+    def items(self, job: Job) -> list[JobItem]:
+        request = BgRemoveRequest.from_json(job.request)
+        conversion = (request.asset_id, request.conversion_name) if request.disposition == "add_conversion" else None
+        files = item_files(
+            job, 0, conversion=conversion, creates_asset=request.disposition == "add_new_asset", extension=".png"
+        )
+        return [JobItem(name=request.conversion_name, asset_id=request.asset_id, files=files)]
+
+    def run(self, job: Job, attempt: Attempt) -> None:
+        if attempt.done(0):
+            return
+        request = BgRemoveRequest.from_json(job.request)
+
+        def save() -> list[dict[str, Any]]:
+            with default_storage.open(job.request["staged"], "rb") as handle:
+                png = handle.read()
             body = bg_result_save(
-                account=job.account, user=job.user, png=png, request=request, upload_name=params.get("upload_name")
+                account=job.account, user=job.user, png=png, request=request,
+                upload_name=job.request.get("upload_name"), job_item=(job.id, 0),
             )
-            asset_id = body.get("asset_id") or body["new_asset_id"]
-            job_finish(job, output=[{"name": name, "asset_id": asset_id}], error=[])
-            files_delete_on_commit([params["staged"]])
-    except Exception as exc:
-        logger.exception("background save job %s failed", job_id)
-        message = getattr(exc, "message", None) or "the result could not be saved"
-        with transaction.atomic():
-            job_finish(job, output=[], error=[{"name": name, "asset_id": request.asset_id, "error": message}])
-            files_delete_on_commit([params["staged"]])
-    return job
+            return [{"name": request.conversion_name, "asset_id": body.get("asset_id") or body["new_asset_id"]}]
+
+        try:
+            attempt.save(0, save)
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            logger.exception("background save job %s failed", job.id)
+            attempt.fail(0, getattr(exc, "message", None) or "the result could not be saved")
+
+    def leftovers(self, job: Job) -> list[str]:
+        return [job.request["staged"]] if job.request.get("staged") else []
+
+    def requeue_problem(self, job: Job) -> str | None:
+        """The staged PNG is removed when the job ends, so a failed save cannot run again."""
+        staged = job.request.get("staged")
+        if not staged or not default_storage.exists(staged):
+            return "its staged result is gone (a failed save deletes it); run the background removal again"
+        return None
+
+
+BG_SAVE_JOBS = BgSaveJobs()

@@ -1,16 +1,13 @@
 """Jobs: read-only, outputs and errors pretty-printed, and the "Re-queue failed jobs"
-action, which hands a job back to the app that runs its kind (assets.jobs_registry)."""
+action (assets.jobs.job_requeue)."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.contrib import admin, messages
-from django.db import transaction
 
 from assets.admin.fields import pretty_json
-from assets.jobs_registry import job_kind_get
-from assets.models import Job, JobStatus
+from assets.jobs import job_requeue
+from assets.models import Job
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
@@ -18,11 +15,14 @@ class JobAdmin(admin.ModelAdmin):
     would find its row gone, and a staged file would be left behind). Failed jobs can be
     re-queued by staff with the change permission on jobs."""
 
-    list_display = ["id", "kind", "status", "account", "user", "created_at", "finished_at", "attempts"]
+    list_display = ["id", "kind", "status", "account", "user", "created_at", "started_at", "finished_at", "attempts"]
     list_filter = ["status", "kind", "account"]
     list_select_related = ["account", "user"]
     search_fields = ["=id"]
-    fields = ["id", "kind", "status", "account", "user", "attempts", "created_at", "finished_at", "request_pretty", "output_pretty", "error_pretty"]
+    fields = [
+        "id", "kind", "status", "account", "user", "attempts", "created_at", "started_at", "lease_until",
+        "finished_at", "request_pretty", "progress_pretty", "output_pretty", "error_pretty",
+    ]
     readonly_fields = fields
     actions = ["requeue_failed"]
 
@@ -42,6 +42,10 @@ class JobAdmin(admin.ModelAdmin):
     def request_pretty(self, obj: Job):
         return pretty_json(obj.request)
 
+    @admin.display(description="progress (items done, by index)")
+    def progress_pretty(self, obj: Job):
+        return pretty_json(obj.progress)
+
     @admin.display(description="output")
     def output_pretty(self, obj: Job):
         return pretty_json(obj.output)
@@ -52,28 +56,12 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-queue failed jobs", permissions=["requeue"])
     def requeue_failed(self, request, queryset) -> None:
-        """Each selected ERROR job goes back to QUEUED (output, error and finished_at
-        cleared) and its task is queued once that has committed. Other jobs are skipped."""
+        """Each selected ERROR job goes back to QUEUED with the items it already saved kept
+        (they are not run again) and is queued once that has committed. Others are skipped."""
         requeued: list[str] = []
         skipped: list[str] = []
         for job in queryset.order_by("created_at"):
-            kind = job_kind_get(job.kind)
-            if job.status != JobStatus.ERROR:
-                problem = f"its status is {job.status}; only ERROR jobs are re-queued"
-            elif kind is None:
-                problem = f"no installed app runs jobs of kind {job.kind!r}"
-            else:
-                problem = kind.requeue_problem(job)
-            if problem is None:
-                with transaction.atomic():
-                    # Conditional: two admins re-queueing at once queue the task once.
-                    updated = Job.objects.filter(pk=job.pk, status=JobStatus.ERROR).update(
-                        status=JobStatus.QUEUED, output=[], error=[], finished_at=None
-                    )
-                    if updated:
-                        transaction.on_commit(partial(kind.enqueue, job.pk))
-                if not updated:
-                    problem = "it changed while being re-queued; look again"
+            problem = job_requeue(job)
             if problem is None:
                 requeued.append(job.pk)
             else:

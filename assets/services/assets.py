@@ -21,14 +21,16 @@ from assets.validators import data_check, json_object_field, upload_check
 DATA_MODES = ("APPEND", "REPLACE")
 
 
-def original_path(asset: Asset, info: ImageInfo) -> str:
-    return f"accounts/{asset.account_id}/assets/{asset.id}/original{info.extension}"
+def original_path(asset: Asset, extension: str) -> str:
+    return f"accounts/{asset.account_id}/assets/{asset.id}/original{extension}"
 
 
-def conversion_path(asset: Asset, name: str, info: ImageInfo) -> str:
-    # A fresh name per write: the old file stays intact until the new row has committed.
-    token = uuid.uuid4().hex[:12]
-    return f"accounts/{asset.account_id}/assets/{asset.id}/conversions/{name}-{token}{info.extension}"
+def conversion_path(asset: Asset, name: str, extension: str, token: str | None = None) -> str:
+    """A fresh name per write, so the old file stays intact until the new row has
+    committed. A job passes its own `token` (assets.jobs.item_key), so every attempt at one
+    item writes the same path and a killed attempt's file can be found and removed."""
+    token = token or uuid.uuid4().hex[:12]
+    return f"accounts/{asset.account_id}/assets/{asset.id}/conversions/{name}-{token}{extension}"
 
 
 def display_name(filename: str | None, info: ImageInfo) -> str:
@@ -79,12 +81,17 @@ def asset_create(
     data: dict[str, Any] | None = None,
     data_schema: DataSchema | None = None,
     source_asset_id: str | None = None,
+    asset_id: str | None = None,
 ) -> Asset:
-    """Store an already-checked image as a new asset. Data is validated against the schema."""
+    """Store an already-checked image as a new asset. Data is validated against the schema.
+
+    `asset_id` is for jobs, which derive the id of what they create from the job
+    (assets.jobs.item_key): a second attempt at the same item cannot insert a second row."""
     data = data or {}
     data_schema = data_schema or schema_get(account=account, schema_id=DEFAULT_SCHEMA_ID)
     data_validate(data=data, schema=data_schema)
     asset = Asset(
+        **({"id": asset_id} if asset_id else {}),
         account=account,
         created_by=user if getattr(user, "pk", None) else None,
         name=name,
@@ -97,7 +104,7 @@ def asset_create(
         data_schema=data_schema,
         source_asset_id=source_asset_id,
     )
-    with stored_file(original_path(asset, info), content) as stored:
+    with stored_file(original_path(asset, info.extension), content) as stored:
         asset.file.name = stored
         asset.full_clean()
         with transaction.atomic():

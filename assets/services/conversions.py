@@ -16,15 +16,18 @@ from assets.services.files import files_delete_on_commit, stored_file
 from assets.validators import conversion_name_check, upload_check
 
 
-def conversion_save(*, asset: Asset, name: str, content: File, info: ImageInfo) -> Conversion:
-    """Write conversion `name` of `asset`, replacing one of the same name.
+def conversion_save(
+    *, asset: Asset, name: str, content: File, info: ImageInfo, token: str | None = None
+) -> Conversion:
+    """Write conversion `name` of `asset`, replacing one of the same name (`token`: see
+    `conversion_path`).
 
     Racing saves of the same name end with one row: the asset row is locked first, and a
     create that still loses a race (IntegrityError on the unique constraint) turns into
     an update. The replaced file is deleted after commit.
     """
     conversion_name_check(name)
-    with stored_file(conversion_path(asset, name, info), content) as stored:
+    with stored_file(conversion_path(asset, name, info.extension, token), content) as stored:
         with transaction.atomic():
             asset_get(account=asset.account, asset_id=asset.id, for_update=True)
             fields = {

@@ -72,6 +72,9 @@ def child_env(media_root: Path, **extra: str) -> dict[str, str]:
         # One worker: each worker process loads and warms the model when it starts, which
         # is most of a cluster's start-up time; one is all these tests need.
         Q_WORKERS="1",
+        # A dead worker's job is swept again within seconds, not the production half-minute.
+        JOB_LEASE_SECONDS="3",
+        JOBS_SWEEP_SECONDS="1",
     )
     if os.environ.get("Q_BROKER"):
         env["Q_BROKER"] = os.environ["Q_BROKER"]

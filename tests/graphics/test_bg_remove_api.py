@@ -2,7 +2,7 @@
 disposition, the validation rules, roles, inputs, failed saves and racing saves.
 
 The real model (u2netp) runs; images are kept small. The worker is not running here:
-`get_image_and_save` jobs are run in-process with `graphics.services.bg_save_job_run`.
+`get_image_and_save` jobs are run in-process with `assets.jobs.job_ring`, the worker's task.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from rest_framework.test import APIClient
 
 from assets import services as asset_services
 from assets.imaging import image_probe_bytes
+from assets.jobs import job_ring
 from assets.models import Asset, Conversion, DEFAULT_SCHEMA_ID, Job, JobStatus, Role
 from graphics import services as graphics_services
 from tests.conftest import stored_files
@@ -195,7 +196,7 @@ def source(creator, make_source) -> Asset:
 
 def _run_job(job_id: str, capture) -> Job:
     with capture(execute=True):
-        graphics_services.bg_save_job_run(job_id=job_id)
+        job_ring(job_id)
     return Job.objects.get(id=job_id)
 
 

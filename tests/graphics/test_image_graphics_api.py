@@ -1,5 +1,5 @@
 """Image Graphics through the API (SPEC §5): queueing, validation before queueing, ids and
-roles, and jobs run in-process with `graphics.image_graphics.image_graphics_job_run`.
+roles, and jobs run in-process with `assets.jobs.job_ring`, the worker's task.
 
 No worker runs here (tests/graphics/test_worker.py covers the real worker): the job's
 enqueue is an on_commit callback, which a non-transactional test never commits, so a
@@ -27,7 +27,8 @@ from assets import services as asset_services
 from assets.imaging import image_probe_bytes
 from assets.models import DEFAULT_SCHEMA_ID, Asset, Conversion, DataSchema, Job, JobStatus, Role
 from assets.validators import data_check
-from graphics.image_graphics import JOB_KIND, image_graphics_job_run
+from assets.jobs import job_ring
+from graphics.image_graphics import JOB_KIND
 from tests.conftest import stored_files
 from tests.images import encode, photo
 
@@ -146,7 +147,7 @@ def queue(client: APIClient, body: dict) -> Job:
 
 def run(job_id: str, capture) -> Job:
     with capture(execute=True):
-        image_graphics_job_run(job_id=job_id)
+        job_ring(job_id)
     return Job.objects.get(id=job_id)
 
 
@@ -896,9 +897,9 @@ def test_running_a_job_twice_does_nothing_the_second_time(creator, source, media
     conversion = Conversion.objects.get(asset=source, name="thumb")
 
     with django_capture_on_commit_callbacks(execute=True):
-        returned = image_graphics_job_run(job_id=job.id)
+        returned = job_ring(job.id)
     second = Job.objects.get(id=job.id)
-    assert returned is not None and returned.id == job.id
+    assert returned == "nothing to claim"
     assert (second.status, second.output, second.error, second.finished_at, second.attempts) == (
         first.status, first.output, first.error, first.finished_at, first.attempts
     )
@@ -907,5 +908,5 @@ def test_running_a_job_twice_does_nothing_the_second_time(creator, source, media
     assert len(new_assets_of(source)) == 1
 
 
-def test_running_a_missing_job_returns_none(db):
-    assert image_graphics_job_run(job_id="0123456789abcdef0123456789abcdef") is None
+def test_ringing_for_a_missing_job_claims_nothing(db):
+    assert job_ring("0123456789abcdef0123456789abcdef") == "nothing to claim"

@@ -214,8 +214,8 @@ def test_worker_killed_mid_save_leaves_the_job_retriable_and_no_half_written_con
         SLOW_STORAGE_SECONDS="60",
     )
     code = (
-        "import django; django.setup(); from graphics.services import bg_save_job_run; "
-        f"bg_save_job_run(job_id={job_id!r})"
+        "import django; django.setup(); from assets.jobs import job_ring; "
+        f"job_ring({job_id!r})"
     )
     with open(log_path, "wb") as log:
         child = subprocess.Popen(
@@ -245,7 +245,7 @@ def test_worker_killed_mid_save_leaves_the_job_retriable_and_no_half_written_con
     assert (job.status, job.attempts, job.finished_at, job.output, job.error) == (JobStatus.QUEUED, 1, None, [], [])
     assert staged.read_bytes() == png
 
-    # The task is still in the broker: a real worker runs it again (the re-delivery).
+    # The lease of the killed attempt runs out and the sweep rings: a real worker runs it again.
     qcluster.start()
     document = job_wait(creator, job_id, qcluster)
 

@@ -28,7 +28,7 @@ from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
 from assets.imaging import image_probe_bytes
-from assets.jobs_registry import job_kind_get, job_kinds
+from assets.jobs import job_handler, job_kinds, job_ring
 from assets.models import Account, ApiKey, Asset, Conversion, DataSchema, Job, JobStatus, Role
 from assets.services import account_user_create, asset_create_from_bytes, conversion_save
 from tests.conftest import stored_files
@@ -598,16 +598,17 @@ def test_registered_job_kinds_match_the_graphics_job_kinds():
     from graphics.image_graphics import JOB_KIND
     from graphics.services import JOB_KIND_BG_SAVE
 
+    from graphics.image_graphics import IMAGE_GRAPHICS_JOBS
+    from graphics.services import BG_SAVE_JOBS
+
     assert set(job_kinds()) == {JOB_KIND_BG_SAVE, JOB_KIND}
-    assert job_kind_get(JOB_KIND_BG_SAVE).enqueue_path == "graphics.tasks.bg_save_job_enqueue"
-    assert job_kind_get(JOB_KIND).enqueue_path == "graphics.tasks.image_graphics_job_enqueue"
+    assert job_handler(JOB_KIND_BG_SAVE) is BG_SAVE_JOBS
+    assert job_handler(JOB_KIND) is IMAGE_GRAPHICS_JOBS
 
 
 def test_requeue_turns_a_failed_background_save_into_a_queued_task_that_then_saves(
     web, acme_user, library, media_root, broker_tasks_of_this_test, django_capture_on_commit_callbacks
 ):
-    from graphics.services import bg_save_job_run
-
     asset = library["parent"][0]
     png = png_bytes("coffee", (40, 30))
     job = make_job(
@@ -629,12 +630,12 @@ def test_requeue_turns_a_failed_background_save_into_a_queued_task_that_then_sav
     job.refresh_from_db()
     assert (job.status, job.output, job.error, job.finished_at) == (JobStatus.QUEUED, [], [], None)
     tasks = broker_tasks_of_this_test()
-    assert [(t["func"], t["args"]) for t in tasks] == [("graphics.tasks.bg_save_job_task", (job.id,))]
+    assert [(t["func"], t["args"]) for t in tasks] == [("assets.jobs.job_ring", (job.id,))]
 
-    # What the worker would do with that task:
+    # What the worker does with that task:
     with django_capture_on_commit_callbacks(execute=True):
-        ran = bg_save_job_run(job_id=job.id)
-    assert ran.status == JobStatus.OK
+        assert job_ring(job.id) == JobStatus.OK
+    ran = Job.objects.get(pk=job.pk)
     assert ran.output == [{"name": "cutout", "asset_id": asset.id}]
     conversion = asset.conversions.get(name="cutout")
     assert default_storage.open(conversion.file.name).read() == png
@@ -644,8 +645,6 @@ def test_requeue_turns_a_failed_background_save_into_a_queued_task_that_then_sav
 def test_requeue_turns_a_failed_image_graphics_job_into_a_queued_task_that_then_renders(
     web, acme_user, library, broker_tasks_of_this_test, django_capture_on_commit_callbacks
 ):
-    from graphics.image_graphics import image_graphics_job_run
-
     asset = library["child"][0]
     body = {
         "assets": [{asset.id: {"options": {
@@ -663,9 +662,10 @@ def test_requeue_turns_a_failed_image_graphics_job_into_a_queued_task_that_then_
     job.refresh_from_db()
     assert (job.status, job.output, job.error, job.finished_at) == (JobStatus.QUEUED, [], [], None)
     tasks = broker_tasks_of_this_test()
-    assert [(t["func"], t["args"]) for t in tasks] == [("graphics.tasks.image_graphics_job_task", (job.id,))]
+    assert [(t["func"], t["args"]) for t in tasks] == [("assets.jobs.job_ring", (job.id,))]
 
-    ran = image_graphics_job_run(job_id=job.id)
+    assert job_ring(job.id) == JobStatus.OK
+    ran = Job.objects.get(pk=job.pk)
     assert (ran.status, ran.output, ran.error) == (JobStatus.OK, [{"name": "staged", "asset_id": asset.id}], [])
     conversion = asset.conversions.get(name="staged")
     assert (conversion.width, conversion.height) == (50, 40)
@@ -702,17 +702,43 @@ def test_requeue_skips_a_background_save_whose_staged_result_is_gone(
     assert broker_tasks_of_this_test() == []
 
 
-def test_requeue_skips_an_image_graphics_job_that_already_created_assets(
-    web, acme_user, broker_tasks_of_this_test, django_capture_on_commit_callbacks
+def test_requeue_of_an_image_graphics_job_runs_only_its_failed_items(
+    web, acme_user, library, media_root, broker_tasks_of_this_test, django_capture_on_commit_callbacks
 ):
-    job = make_job(
-        acme_user, kind="image_graphics", status=JobStatus.ERROR,
-        output=[{"name": None, "asset_id": "c" * 32}], error=[{"name": None, "asset_id": "d" * 32, "error": "x"}],
-    )
-    response, _ = requeue(web, job, capture=django_capture_on_commit_callbacks)
-    assert f"it already created asset(s) {'c' * 32}" in " ".join(messages_of(response))
-    assert Job.objects.get(id=job.id).status == JobStatus.ERROR
-    assert broker_tasks_of_this_test() == []
+    child, grandchild = library["child"][0], library["grandchild"][0]
+    body = {
+        "assets": [
+            {child.id: {"options": {"disposition": {"create_asset": True}}}},
+            {grandchild.id: {"options": {"disposition": {"add_as_conversion": True, "conversion_name": "again"}}}},
+        ],
+        "operations": [{"bg_add": {"options": {"color": "#00ff00"}}}],
+    }
+    job = make_job(acme_user, kind="image_graphics", status=JobStatus.QUEUED, request=body)
+    stored = media_root / grandchild.file.name
+    kept = stored.read_bytes()
+    stored.unlink()  # the storage loses the second asset's file for a while
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_ring(job.id) == JobStatus.ERROR
+    job.refresh_from_db()
+    [created] = job.output
+    assert created["name"] is None and [e["asset_id"] for e in job.error] == [grandchild.id]
+    made_from_child = lambda: list(Asset.objects.filter(source_asset_id=child.id).exclude(pk=grandchild.pk))  # noqa: E731
+    assert [a.id for a in made_from_child()] == [created["asset_id"]]
+
+    stored.write_bytes(kept)
+    response, callbacks = requeue(web, job, capture=django_capture_on_commit_callbacks)
+    assert f"Re-queued 1 job(s): {job.id}." in messages_of(response) and len(callbacks) == 1
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.output, job.error) == (JobStatus.QUEUED, 0, [], [])
+    assert list(job.progress) == ["0"]  # the asset already made is kept, the failure is not
+    assert [(t["func"], t["args"]) for t in broker_tasks_of_this_test()] == [("assets.jobs.job_ring", (job.id,))]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_ring(job.id) == JobStatus.OK
+    job.refresh_from_db()
+    assert job.output == [created, {"name": "again", "asset_id": grandchild.id}] and job.error == []
+    assert [a.id for a in made_from_child()] == [created["asset_id"]]  # not made a second time
+    assert grandchild.conversions.filter(name="again").count() == 1
 
 
 def test_requeue_skips_a_job_of_an_unknown_kind(web, acme_user, django_capture_on_commit_callbacks):

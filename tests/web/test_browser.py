@@ -3,7 +3,7 @@ against pytest-django's `live_server`, with the real model.
 
 No worker runs here: when the page saves (mode=get_image_and_save), the test reads the
 job id the page shows (`#save-status[data-job-id]`) and runs that job in-process with
-`graphics.services.bg_save_job_run`, which is what the worker's task calls; the page, which
+`assets.jobs.job_ring`, the worker's task; the page, which
 polls GET /api/v1/jobs/<id>, then shows the saved asset's link.
 
 Chromium must be at /usr/bin/chromium (.ci/run installs Debian's package when it is
@@ -31,7 +31,7 @@ from rest_framework.test import APIClient
 
 from assets.models import Conversion, Job, JobStatus, Role
 from assets.services import asset_create_from_bytes
-from graphics.services import bg_save_job_run
+from assets.jobs import job_ring
 from tests.images import jpeg_bytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -212,7 +212,7 @@ def test_creator_previews_saves_a_conversion_and_finds_it_on_the_asset_page(page
     assert job.request["disposition"] == "add_conversion" and job.request["asset_id"] == target.id
     assert job.request["conversion_name"] == "no_bg"
 
-    assert bg_save_job_run(job_id=job_id).status == JobStatus.OK  # what the worker would do
+    assert job_ring(job_id) == JobStatus.OK  # what the worker would do
     link = page.locator("#saved-link")
     expect(link).to_have_attribute("href", f"/assets/{target.id}/")
     expect(page.locator("#save-status")).to_contain_text("Saved as conversion “no_bg”.")
