@@ -12,11 +12,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from graphics.processing import compose
 from graphics.processing.background import BgRemoveOptions
 from graphics.processing.errors import OptionError
+from graphics.processing.urls import url_hostname
 
 MAX_SIDE = 10_000
 MAX_PIXELS = 50_000_000  # any image the pipeline makes: subject, stage or graphic
@@ -356,13 +356,13 @@ def _parse_graphic(value: Any, path: str, allowed_url_hosts: frozenset[str]) -> 
     image_url = None
     if "image_url" in opts:
         image_url = opts["image_url"]
-        parts = urlsplit(image_url) if isinstance(image_url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise OptionError(f"{base}.image_url", "must be an http or https URL")
-        if allowed_url_hosts is not None and parts.hostname.lower() not in allowed_url_hosts:
+        hostname = url_hostname(image_url)
+        if hostname is None:
+            raise OptionError(f"{base}.image_url", "must be an http or https URL with a host, such as https://example.com/logo.png")
+        if allowed_url_hosts is not None and hostname not in allowed_url_hosts:
             raise OptionError(
                 f"{base}.image_url",
-                f"host {parts.hostname!r} is not allowed; images are fetched only from hosts listed in "
+                f"host {hostname!r} is not allowed; images are fetched only from hosts listed in "
                 "IMAGE_GRAPHICS_URL_HOSTS (use image_id for an image in your account)",
             )
     position = _position(opts["position"], f"{base}.position") if "position" in opts else None

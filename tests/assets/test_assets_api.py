@@ -230,19 +230,26 @@ def test_list_pages_with_page_size(client, make_asset):
     assert ids(largest) == newest_first
 
 
-@pytest.mark.parametrize("page_size", ["0", "500", "201", "x", "-1"])
+@pytest.mark.parametrize("page_size", ["0", "500", "201", "x", "-1", "\u00b2", "\u0661"])
 def test_bad_page_size_is_400_naming_page_size(client, make_asset, page_size):
     make_asset()
     response = client.get(f"{API}/assets", {"page_size": page_size})
     assert_error(response, 400, field="page_size")
 
 
-@pytest.mark.parametrize("page", ["2", "99", "0", "x"])
-def test_page_past_the_end_or_malformed_is_400_naming_page(client, make_asset, page):
-    make_asset()
+@pytest.mark.parametrize("page", ["0", "x", "-1", "\u00b2", "1.0", "9999999999"])
+def test_malformed_page_is_400_naming_page(client, make_asset, page):
     make_asset()
     response = client.get(f"{API}/assets", {"page": page})
     assert_error(response, 400, field="page")
+
+
+@pytest.mark.parametrize("page", ["2", "99"])
+def test_page_past_the_end_is_404_naming_page(client, make_asset, page):
+    make_asset()
+    make_asset()
+    response = client.get(f"{API}/assets", {"page": page})
+    assert_error(response, 404, field="page")
 
 
 def test_empty_list_first_page_is_200(client):
