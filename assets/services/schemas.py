@@ -9,7 +9,7 @@ from django.db import transaction
 from assets.errors import ApiError, Conflict, Forbidden
 from assets.models import Asset, DataSchema
 from assets.selectors import account_of, schema_get
-from assets.validators import data_check, schema_check, text_problem
+from assets.validators import data_check, schema_problems, text_problem
 
 
 def _schema_fields(name: Any, schema: Any) -> tuple[str, dict[str, Any]]:
@@ -18,9 +18,7 @@ def _schema_fields(name: Any, schema: Any) -> tuple[str, dict[str, Any]]:
         errors["name"] = ["is required: a non-empty string of at most 100 characters"]
     elif text_problem(name):
         errors["name"] = [text_problem(name)]
-    problems = schema_check(schema)
-    if problems:
-        errors["schema"] = problems
+    errors.update(schema_problems(schema))
     if errors:
         raise ApiError(
             "; ".join(f"{field}: {msgs[0]}" for field, msgs in errors.items()),
