@@ -9,7 +9,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +18,7 @@ from assets import selectors, services
 from assets.downloads import file_response
 from assets.errors import FieldError
 from assets.pagination import AssetPagination
-from assets.parsers import SafeJSONParser
+from assets.parsers import SafeJSONParser, SafeMultiPartParser
 from assets.permissions import ByMethod, CanAdmin, CanDelete, CanRead, CanWrite
 from assets.serializers import (
     AssetDocument,
@@ -47,7 +47,7 @@ def json_body(request: Request) -> dict:
 
 class AssetListView(APIView):
     permission_classes = [ByMethod.of(GET=CanRead, POST=CanWrite)]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [SafeMultiPartParser, FormParser]
 
     @extend_schema(
         parameters=[
@@ -101,7 +101,7 @@ class AssetContentView(APIView):
     """`original` is the asset's own file; any other name is a conversion."""
 
     permission_classes = [ByMethod.of(GET=CanRead, POST=CanWrite, DELETE=CanDelete)]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [SafeMultiPartParser, FormParser]
 
     @extend_schema(
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, **ERRORS}

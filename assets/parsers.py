@@ -1,15 +1,23 @@
-"""A JSON parser that refuses what the databases cannot store, as a 400 naming the field.
+"""Request parsers that refuse hostile bodies with a 400 naming the field, never a 500.
 
-DRF's JSONParser turns malformed JSON into a 400, but deeply nested arrays raise
-RecursionError (a 500), and NUL characters, unpaired surrogates or non-finite numbers
-parse fine and then fail inside PostgreSQL. This parser closes those gaps for every JSON
-body the API reads.
+`SafeJSONParser`: DRF's JSONParser turns malformed JSON into a 400, but deeply nested
+arrays raise RecursionError (a 500), and NUL characters, unpaired surrogates or
+non-finite numbers parse fine and then fail inside PostgreSQL. This parser closes those
+gaps for every JSON body the API reads.
+
+`SafeMultiPartParser`: Django drops a file part whose file name is empty, "." or ".."
+without reading past its bytes, so the parser then looked for the next part's headers
+inside the file's content and failed with "Request max total header size exceeded". Such
+a file keeps the neutral name "upload" instead, so its upload is read like any other.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
+from django.http.multipartparser import MultiPartParserError
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import DataAndFiles, JSONParser, MultiPartParser
 
 from assets.validators import MAX_JSON_DEPTH, json_value_check, text_check
 
@@ -26,3 +34,26 @@ class SafeJSONParser(JSONParser):
                 json_value_check(value, field=key, depth=1)
             return data
         return json_value_check(data, field="body")
+
+
+UNNAMED_UPLOAD = "upload"
+
+
+class _NamingMultiPartParser(DjangoMultiPartParser):
+    def sanitize_file_name(self, file_name):
+        return super().sanitize_file_name(file_name) or UNNAMED_UPLOAD
+
+
+class SafeMultiPartParser(MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {})["request"]
+        meta = request.META.copy()
+        meta["CONTENT_TYPE"] = media_type
+        try:
+            encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+            parser = _NamingMultiPartParser(meta, stream, request.upload_handlers, encoding)
+            data, files = parser.parse()
+        except MultiPartParserError as exc:
+            raise ParseError(f"the multipart body cannot be read ({exc}); send a well-formed multipart/form-data body") from None
+        return DataAndFiles(data, files)
+

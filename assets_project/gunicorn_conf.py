@@ -4,13 +4,20 @@ import os
 
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-worker_class = "gthread"
+# gunicorn's gthread worker, answering the requests gunicorn itself refuses (a request
+# line over limit_request_line, headers over the limits below, malformed requests) in the
+# API's JSON error shape instead of HTML.
+worker_class = "assets_project.gunicorn_worker.JsonErrorThreadWorker"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 20
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 # Bodies up to the upload limit go to temporary files, not memory, past Django's threshold.
+# The longest request line gunicorn allows short of 0 (unlimited, which would let one
+# client make a worker buffer a line of any size): longer ones answer 414 in JSON.
 limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
 # No shared control socket in ~/.gunicorn: several servers (say, a benchmark beside
 # `make run`) must be able to run side by side.
 control_socket_disable = True

@@ -8,14 +8,14 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import MultiPartParser
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assets.selectors import account_of, asset_get
-from assets.errors import NotFound
-from assets.parsers import SafeJSONParser
+from assets.errors import Forbidden, NotFound
+from assets.parsers import SafeJSONParser, SafeMultiPartParser
 from assets.selectors import job_get_for_user
 from assets.serializers import ErrorDocument, JobDocument, job_document
 from assets.validators import upload_present_check
@@ -55,6 +55,21 @@ def _authorize(request: Request, bg: services.BgRemoveRequest, *, path_asset_id:
             asset_get(account=account_of(request.user), asset_id=bg.asset_id)
 
 
+def _refuse_session_save_by_get(request: Request, bg: services.BgRemoveRequest) -> None:
+    """A GET carries no CSRF token, so with only the browser's session cookie a link or an
+    <img> on another site could make a signed-in browser save. Sessions may only read by
+    GET (`get_image`); saving modes need a POST with the CSRF token, which DRF's session
+    authentication checks. API keys are never sent by a browser on its own, so the
+    contract's saving GET stays for them."""
+    if bg.saves and isinstance(request.successful_authenticator, SessionAuthentication):
+        raise Forbidden(
+            f"mode={bg.mode} saves, and a browser session may only read with GET (mode=get_image); "
+            "to save, POST the image to this URL as the multipart field 'image' with the CSRF token "
+            "in the X-CSRFToken header, or call with an API key",
+            code="csrf_required",
+        )
+
+
 def _respond(request: Request, bg: services.BgRemoveRequest, data: bytes, upload_name: str | None):
     """Run the model once and answer per the mode."""
     account = account_of(request.user)
@@ -85,7 +100,7 @@ def _respond(request: Request, bg: services.BgRemoveRequest, data: bytes, upload
 class BgRemoveUploadView(APIView):
     """POST assets/file/addons/bg_remove: multipart `image`; `asset_id` in the query."""
 
-    parser_classes = [MultiPartParser]
+    parser_classes = [SafeMultiPartParser]
 
     @extend_schema(
         request={"multipart/form-data": _ImageUpload},
@@ -102,12 +117,13 @@ class BgRemoveUploadView(APIView):
 class BgRemoveAssetView(APIView):
     """GET: the asset's original; POST: multipart `image`, the asset as the target."""
 
-    parser_classes = [MultiPartParser]
+    parser_classes = [SafeMultiPartParser]
 
     @extend_schema(parameters=_QUERY, responses=_RESPONSES)
     def get(self, request: Request, asset_id: str):
         asset = asset_get(account=account_of(request.user), asset_id=asset_id)
         bg = services.bg_remove_request_parse(request.query_params, path_asset_id=asset.id)
+        _refuse_session_save_by_get(request, bg)
         _authorize(request, bg, path_asset_id=asset.id)
         with default_storage.open(asset.file.name, "rb") as handle:
             data = handle.read()
