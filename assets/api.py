@@ -6,10 +6,8 @@ from __future__ import annotations
 import os
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,26 +15,35 @@ from rest_framework.views import APIView
 from assets import selectors, services
 from assets.downloads import file_response
 from assets.errors import FieldError
+from assets.openapi import (
+    ASSET_LIST_PARAMETERS,
+    ASSET_PAGE,
+    ASSET_UPLOAD,
+    CONTENT_NAME,
+    CONTENT_RESPONSES,
+    CONVERSION_NAME,
+    DATA_UPDATE,
+    FILE_UPLOAD,
+    SCHEMA_REQUEST,
+    error_responses,
+    path_name,
+)
 from assets.pagination import AssetPagination
 from assets.parsers import SafeJSONParser, SafeMultiPartParser
 from assets.permissions import ByMethod, CanAdmin, CanDelete, CanRead, CanWrite
 from assets.serializers import (
     AssetDocument,
-    AssetUploadRequest,
-    DataUpdateRequest,
     ErrorDocument,
-    FileUploadRequest,
     JobDocument,
     LineageDocument,
     SchemaDocument,
-    SchemaRequest,
     asset_document,
     content_url,
     job_document,
     schema_document,
 )
 
-ERRORS = {code: OpenApiResponse(ErrorDocument) for code in (400, 401, 403, 404)}
+ERRORS = error_responses(400, 401, 403, 404)
 
 
 def json_body(request: Request) -> dict:
@@ -47,28 +54,18 @@ def json_body(request: Request) -> dict:
 
 class AssetListView(APIView):
     permission_classes = [ByMethod.of(GET=CanRead, POST=CanWrite)]
-    parser_classes = [SafeMultiPartParser, FormParser]
+    parser_classes = [SafeMultiPartParser]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("name", str, description="name contains (case-insensitive)"),
-            OpenApiParameter("content_type", str, description="exact MIME type"),
-            OpenApiParameter("source_asset_id", str, description="assets derived from this one"),
-            OpenApiParameter(
-                "has_conversion", str, description="true / false (any conversion / none), or a conversion name"
-            ),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int, description="1 to 200, default 50"),
-        ],
-        responses={200: AssetDocument(many=True), **ERRORS},
-    )
+    @extend_schema(operation_id="v1_assets_list", parameters=ASSET_LIST_PARAMETERS, responses={200: ASSET_PAGE, **ERRORS})
     def get(self, request: Request) -> Response:
         queryset = selectors.asset_list(user=request.user, filters=request.query_params)
         paginator = AssetPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response([asset_document(a, request) for a in page])
 
-    @extend_schema(request=AssetUploadRequest, responses={201: AssetDocument, 413: ErrorDocument, **ERRORS})
+    @extend_schema(
+        request={"multipart/form-data": ASSET_UPLOAD}, responses={201: AssetDocument, **error_responses(413, 415), **ERRORS}
+    )
     def post(self, request: Request) -> Response:
         asset = services.asset_upload(
             user=request.user,
@@ -101,11 +98,9 @@ class AssetContentView(APIView):
     """`original` is the asset's own file; any other name is a conversion."""
 
     permission_classes = [ByMethod.of(GET=CanRead, POST=CanWrite, DELETE=CanDelete)]
-    parser_classes = [SafeMultiPartParser, FormParser]
+    parser_classes = [SafeMultiPartParser]
 
-    @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, **ERRORS}
-    )
+    @extend_schema(parameters=[path_name(CONTENT_NAME, "original, or a conversion name")], responses=CONTENT_RESPONSES)
     def get(self, request: Request, asset_id: str, name: str):
         asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id)
         if name == "original":
@@ -123,7 +118,11 @@ class AssetContentView(APIView):
             filename=filename,
         )
 
-    @extend_schema(request=FileUploadRequest, responses={201: AssetDocument, 413: ErrorDocument, **ERRORS})
+    @extend_schema(
+        parameters=[path_name(CONVERSION_NAME, "the conversion name; not original")],
+        request={"multipart/form-data": FILE_UPLOAD},
+        responses={201: AssetDocument, **error_responses(413, 415), **ERRORS},
+    )
     def post(self, request: Request, asset_id: str, name: str) -> Response:
         conversion = services.conversion_upload(
             user=request.user, asset_id=asset_id, name=name, upload=request.FILES.get("file")
@@ -135,7 +134,7 @@ class AssetContentView(APIView):
             headers={"Location": content_url(request, asset.id, name)},
         )
 
-    @extend_schema(responses={204: None, **ERRORS})
+    @extend_schema(parameters=[path_name(CONVERSION_NAME, "the conversion name; not original")], responses={204: None, **ERRORS})
     def delete(self, request: Request, asset_id: str, name: str) -> Response:
         services.conversion_delete(user=request.user, asset_id=asset_id, name=name)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -145,7 +144,7 @@ class AssetDataUpdateView(APIView):
     permission_classes = [CanWrite]
     parser_classes = [SafeJSONParser]
 
-    @extend_schema(request=DataUpdateRequest, responses={200: AssetDocument, **ERRORS})
+    @extend_schema(request={"application/json": DATA_UPDATE}, responses={200: AssetDocument, **error_responses(415), **ERRORS})
     def post(self, request: Request, asset_id: str) -> Response:
         body = json_body(request)
         unknown = sorted(set(body) - {"data", "mode", "data_schema_id"})
@@ -178,7 +177,7 @@ class SchemaListView(APIView):
     def get(self, request: Request) -> Response:
         return Response([schema_document(s) for s in selectors.schema_list(user=request.user)])
 
-    @extend_schema(request=SchemaRequest, responses={201: SchemaDocument, **ERRORS})
+    @extend_schema(request={"application/json": SCHEMA_REQUEST}, responses={201: SchemaDocument, **error_responses(415), **ERRORS})
     def post(self, request: Request) -> Response:
         body = json_body(request)
         schema = services.schema_create(user=request.user, name=body.get("name"), schema=body.get("schema"))
@@ -194,7 +193,9 @@ class SchemaDetailView(APIView):
         schema = selectors.schema_get(account=selectors.account_of(request.user), schema_id=schema_id)
         return Response(schema_document(schema))
 
-    @extend_schema(request=SchemaRequest, responses={200: SchemaDocument, 409: ErrorDocument, **ERRORS})
+    @extend_schema(
+        request={"application/json": SCHEMA_REQUEST}, responses={200: SchemaDocument, **error_responses(409, 415), **ERRORS}
+    )
     def put(self, request: Request, schema_id: str) -> Response:
         body = json_body(request)
         schema = services.schema_update(

@@ -17,7 +17,22 @@ from graphics import views as graphics_views
 urlpatterns = [
     path("api/v1/", include("graphics.urls")),
     path("api/v1/", include("assets.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
+    path(
+        "api/schema/",
+        # OpenAPI 3.1: its schemas are JSON Schema 2020-12, which can say what the API
+        # checks (propertyNames, type lists); assets.openapi adds the recursive components.
+        SpectacularAPIView.as_view(
+            permission_classes=[AllowAny],
+            custom_settings={
+                "OAS_VERSION": "3.1.0",
+                "POSTPROCESSING_HOOKS": [
+                    "drf_spectacular.hooks.postprocess_schema_enums",
+                    "assets.openapi.add_components",
+                ]
+            },
+        ),
+        name="api-schema",
+    ),
     path(
         "api/docs/",
         SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),

@@ -5,9 +5,7 @@ from __future__ import annotations
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,29 +15,18 @@ from assets.selectors import account_of, asset_get
 from assets.errors import Forbidden, NotFound
 from assets.parsers import SafeJSONParser, SafeMultiPartParser
 from assets.selectors import job_get_for_user
-from assets.serializers import ErrorDocument, JobDocument, job_document
+from assets.openapi import error_responses
+from assets.serializers import JobDocument, job_document
 from assets.validators import upload_present_check
 from graphics import services
-
-_QUERY = [
-    OpenApiParameter("mode", str, enum=list(services.MODES), description="default get_image"),
-    OpenApiParameter("disposition", str, enum=list(services.DISPOSITIONS)),
-    OpenApiParameter("conversion_name", str, description="^[a-zA-Z0-9_-]{1,30}$, not 'original'"),
-    OpenApiParameter("metadata", str, enum=["inherit"]),
-    OpenApiParameter("bg_mode", str, enum=["auto", "portrait", "product"]),
-    OpenApiParameter("strength", str, enum=["low", "medium", "high"]),
-    OpenApiParameter("remove_artifacts", bool),
-]
-_RESPONSES = {
-    (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="get_image, get_image_and_save"),
-    (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="save_image"),
-    **{code: OpenApiResponse(ErrorDocument) for code in (400, 401, 403, 404, 413)},
-}
-
-
-class _ImageUpload(serializers.Serializer):
-    image = serializers.FileField()
-
+from graphics.openapi import (
+    BG_REMOVE_QUERY,
+    BG_REMOVE_RESPONSES,
+    BG_REMOVE_UPLOAD_QUERY,
+    IMAGE_UPLOAD,
+    JOB_QUEUED,
+    image_graphics_request,
+)
 
 def _upload_bytes(request: Request) -> tuple[bytes, str | None]:
     upload = upload_present_check(request.FILES.get("image"), field="image")
@@ -103,9 +90,7 @@ class BgRemoveUploadView(APIView):
     parser_classes = [SafeMultiPartParser]
 
     @extend_schema(
-        request={"multipart/form-data": _ImageUpload},
-        parameters=[*_QUERY, OpenApiParameter("asset_id", str)],
-        responses=_RESPONSES,
+        request={"multipart/form-data": IMAGE_UPLOAD}, parameters=BG_REMOVE_UPLOAD_QUERY, responses=BG_REMOVE_RESPONSES
     )
     def post(self, request: Request):
         bg = services.bg_remove_request_parse(request.query_params, path_asset_id=None)
@@ -119,7 +104,7 @@ class BgRemoveAssetView(APIView):
 
     parser_classes = [SafeMultiPartParser]
 
-    @extend_schema(parameters=_QUERY, responses=_RESPONSES)
+    @extend_schema(parameters=BG_REMOVE_QUERY, responses=BG_REMOVE_RESPONSES)
     def get(self, request: Request, asset_id: str):
         asset = asset_get(account=account_of(request.user), asset_id=asset_id)
         bg = services.bg_remove_request_parse(request.query_params, path_asset_id=asset.id)
@@ -129,7 +114,7 @@ class BgRemoveAssetView(APIView):
             data = handle.read()
         return _respond(request, bg, data, asset.name)
 
-    @extend_schema(request={"multipart/form-data": _ImageUpload}, parameters=_QUERY, responses=_RESPONSES)
+    @extend_schema(request={"multipart/form-data": IMAGE_UPLOAD}, parameters=BG_REMOVE_QUERY, responses=BG_REMOVE_RESPONSES)
     def post(self, request: Request, asset_id: str):
         asset = asset_get(account=account_of(request.user), asset_id=asset_id)
         bg = services.bg_remove_request_parse(request.query_params, path_asset_id=asset.id)
@@ -144,8 +129,8 @@ class ImageGraphicsView(APIView):
     parser_classes = [SafeJSONParser]
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
-        responses={202: OpenApiTypes.OBJECT, **{code: OpenApiResponse(ErrorDocument) for code in (400, 401, 403, 404)}},
+        request={"application/json": image_graphics_request()},
+        responses={202: JOB_QUEUED, **error_responses(400, 401, 403, 404, 415)},
     )
     def post(self, request: Request) -> Response:
         from graphics.image_graphics import image_graphics_job_create
@@ -158,7 +143,7 @@ class ImageGraphicsView(APIView):
 class ImageGraphicsJobView(APIView):
     """GET assets/addons/image_graphics/jobs/{job_id}: an image-graphics job of the account."""
 
-    @extend_schema(responses={200: JobDocument, 404: OpenApiResponse(ErrorDocument)})
+    @extend_schema(responses={200: JobDocument, **error_responses(400, 401, 403, 404)})
     def get(self, request: Request, job_id: str) -> Response:
         from graphics.image_graphics import JOB_KIND
 

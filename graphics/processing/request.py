@@ -168,6 +168,8 @@ def _kind(value: Any) -> str:
 
 
 def _int(value: Any, path: str, *, minimum: int = 0, maximum: int = MAX_SIDE) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 2.0 is the whole number 2, as JSON Schema says
     if isinstance(value, bool) or not isinstance(value, int):
         raise OptionError(path, f"must be a whole number, got {_kind(value)}")
     if not minimum <= value <= maximum:
