@@ -20,51 +20,13 @@ from PIL import Image
 
 from assets.imaging import ImageRejected, image_probe_bytes
 from graphics.processing.images import decode
+from tests.hostile import mutate, seed_files
 from tests.images import encode, photo
 
 SEED = 20261122
 MUTANTS_PER_FORMAT = 800
 TIME_BUDGET_S = 30
 MAX_PIXELS = 4_000_000  # mutated headers may claim anything; keep each decode small
-
-
-def seed_files() -> dict[str, bytes]:
-    small = photo("chelsea", (48, 32))
-    return {
-        "jpeg": encode(small, "JPEG", quality=80),
-        "jpeg-progressive": encode(small, "JPEG", quality=80, progressive=True),
-        "png": encode(small, "PNG"),
-        "png-rgba": encode(small.convert("RGBA"), "PNG"),
-        "gif": encode(small.convert("P", palette=Image.Palette.ADAPTIVE, colors=32), "GIF"),
-        "webp": encode(small, "WEBP", quality=70),
-        "webp-lossless": encode(small, "WEBP", lossless=True),
-        "tiff": encode(small, "TIFF", compression="tiff_lzw"),
-        "heic": encode(small, "HEIF", quality=60),
-        "avif": encode(small, "AVIF", quality=60),
-    }
-
-
-def mutate(rng: random.Random, data: bytes) -> bytes:
-    """One to four edits: overwrite bytes, flip a bit, truncate, delete or insert a run."""
-    b = bytearray(data)
-    for _ in range(rng.randint(1, 4)):
-        op = rng.random()
-        if op < 0.45:
-            for _ in range(rng.randint(1, 8)):
-                b[rng.randrange(len(b))] = rng.randrange(256)
-        elif op < 0.6:
-            b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
-        elif op < 0.75 and len(b) > 1:
-            del b[rng.randrange(1, len(b)) :]
-        elif op < 0.88:
-            start = rng.randrange(len(b))
-            del b[start : start + rng.randint(1, 64)]
-        else:
-            start = rng.randrange(len(b))
-            b[start:start] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 64)))
-        if not b:
-            b = bytearray(b"\x00")
-    return bytes(b)
 
 
 def read_both(data: bytes) -> bool:
