@@ -48,7 +48,7 @@ from django_q.tasks import async_task
 from assets import worker
 from assets.models import Asset, Job, JobStatus
 from assets.services.assets import conversion_path, original_path
-from assets.services.files import files_delete_on_commit, files_undone_on_error
+from assets.services.files import files_undone_on_error
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +262,9 @@ def job_run(job: Job) -> str:
             return "lease lost"
         except worker.JobInterrupted:
             _job_release(job)
-            raise SystemExit(0) from None  # this worker process is being stopped
+            if worker.stopping():
+                return "released"  # the cluster stops it: the worker must drain its queue first
+            raise SystemExit(0) from None  # this process alone was signalled: it goes now
         except TimeoutException:
             _job_end(job, handler, attempt.items, rest=(
                 f"the job ran longer than the worker's time limit (Q_TIMEOUT = {settings.Q_CLUSTER.get('timeout')} s); "

@@ -68,6 +68,8 @@ def _timed_out() -> TimeoutException:
 
 def _on_sigterm(signum, frame) -> None:
     if _state.running_since is None:
+        if stopping():
+            return  # the cluster is stopping: django-q2's STOP pill ends this worker after its queue
         raise SystemExit(0)
     elapsed = time.monotonic() - _state.running_since
     if _state.time_limit is not None and elapsed >= _state.time_limit:
@@ -124,7 +126,8 @@ def worker_started(grace: float) -> None:
         return
 
     def watch() -> None:
-        stop_event.wait()
+        while not stop_event.is_set():  # polled, never waited on (see StoppingCluster)
+            time.sleep(0.1)
         deadline = time.monotonic() + grace
         while _state.running_since is not None and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -1,7 +1,7 @@
 """The asset API against a real S3-compatible server (moto's standalone server).
 
-A moto server is started on 127.0.0.1 on a free port for this module and always stopped
-at the end. The app's default storage is switched to django-storages' S3Storage pointed
+A moto server is started on 127.0.0.1 on a free port (the `s3_endpoint` fixture of
+tests/conftest.py) and always stopped at the end. The app's default storage is switched to django-storages' S3Storage pointed
 at it, so every file the service writes, reads and deletes goes over HTTP to the server;
 boto3 is used directly only to create the bucket and to look at what it holds.
 """
@@ -9,20 +9,8 @@ boto3 is used directly only to create the bucket and to look at what it holds.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-import uuid
-from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -30,100 +18,10 @@ from storages.backends.s3 import S3Storage
 
 from assets.models import Asset, Conversion, Role
 from assets.services import asset_create_from_bytes
-from tests.conftest import stored_files
+from tests.conftest import REGION, bucket_keys, stored_files
 from tests.images import jpeg_bytes, png_bytes, truncated_jpeg_bytes
 
 pytestmark = pytest.mark.slow
-
-REGION = "us-east-1"
-CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
-STARTUP_TIMEOUT = 30.0
-
-
-# --- the server ----------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _moto_command(port: int) -> list[str]:
-    script = Path(sys.executable).with_name("moto_server")
-    if not script.exists():
-        found = shutil.which("moto_server")
-        script = Path(found) if found else None
-    base = [str(script)] if script else [sys.executable, "-m", "moto.server"]
-    return [*base, "-H", "127.0.0.1", "-p", str(port)]
-
-
-def _answers(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=1) as response:
-            return response.status < 500
-    except urllib.error.HTTPError as exc:  # an HTTP answer, even an error, means it is up
-        return exc.code < 500
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory) -> str:
-    """http://127.0.0.1:<port> of a moto server that answers; stopped after the module."""
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("moto") / "server.log"
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-           "AWS_DEFAULT_REGION": REGION}
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            _moto_command(port), stdout=log, stderr=subprocess.STDOUT, env=env,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not _answers(endpoint + "/"):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"moto server exited with {process.returncode} before answering:\n"
-                    + log_path.read_text(errors="replace")
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"moto server did not answer on {endpoint} within {STARTUP_TIMEOUT}s:\n"
-                    + log_path.read_text(errors="replace")
-                )
-            time.sleep(0.1)
-        yield endpoint
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-@pytest.fixture
-def s3_client(s3_endpoint):
-    return boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name=REGION,
-        config=Config(proxies={}),
-        **CREDENTIALS,
-    )
-
-
-@pytest.fixture
-def bucket(s3_client) -> str:
-    """A fresh, empty bucket for each test (the server lives for the whole module)."""
-    name = f"assets-{uuid.uuid4().hex[:16]}"
-    s3_client.create_bucket(Bucket=name)
-    return name
-
 
 @pytest.fixture
 def s3_storage(media_root, settings, s3_endpoint, bucket):
@@ -148,13 +46,6 @@ def s3_storage(media_root, settings, s3_endpoint, bucket):
     assert default_storage.bucket_name == bucket
     assert default_storage.endpoint_url == s3_endpoint
     return default_storage
-
-
-def bucket_keys(s3_client, bucket: str) -> list[str]:
-    keys: list[str] = []
-    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys.extend(item["Key"] for item in page.get("Contents", []))
-    return sorted(keys)
 
 
 def object_bytes(s3_client, bucket: str, key: str) -> bytes:

@@ -153,24 +153,55 @@ class QCluster:
         if self.process is not None:
             stop_process(self.process)
 
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once, as a crashed host or the OOM killer would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def terminate(self, *, group: bool) -> float:
+        """SIGTERM the main process (as Kubernetes does) or its whole group (as honcho and
+        systemd do); returns the seconds until the main process had exited."""
+        began = time.monotonic()
+        if group:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        else:
+            self.process.send_signal(signal.SIGTERM)
+        self.process.wait(60)
+        return time.monotonic() - began
+
 
 @pytest.fixture
-def qcluster(transactional_db, media_root, tmp_path):
-    """A cluster on the test's database, media and broker; the test calls `.start()`.
+def qcluster_factory(transactional_db, media_root, tmp_path):
+    """qcluster_factory(**env) -> a new, not yet started QCluster on the test's database,
+    media and broker, with `env` added to its environment. Several may run at once, as
+    on several hosts.
 
     The broker is purged first (before the test queues anything), so a task left over by
-    an earlier run cannot be picked up, and again at the end. The cluster is always
+    an earlier run cannot be picked up, and again at the end. Every cluster is always
     stopped; its log is printed, which pytest shows when the test fails.
     """
     get_broker().purge_queue()
-    cluster = QCluster(child_env(media_root), tmp_path / "qcluster.log")
+    made: list[QCluster] = []
+
+    def make(**env: str) -> QCluster:
+        cluster = QCluster(child_env(media_root, **env), tmp_path / f"qcluster-{len(made) + 1}.log")
+        made.append(cluster)
+        return cluster
+
     try:
-        yield cluster
+        yield make
     finally:
-        cluster.stop()
-        if cluster.process is not None:
-            print(f"--- qcluster log (exit {cluster.process.returncode}) ---\n{cluster.log()}")
+        for cluster in made:
+            cluster.stop()
+            if cluster.process is not None:
+                print(f"--- {cluster.log_path.name} (exit {cluster.process.returncode}) ---\n{cluster.log()}")
         get_broker().purge_queue()
+
+
+@pytest.fixture
+def qcluster(qcluster_factory) -> QCluster:
+    """One cluster on the test's database, media and broker; the test calls `.start()`."""
+    return qcluster_factory()
 
 
 # --- helpers for the tests that use it --------------------------------------------------------

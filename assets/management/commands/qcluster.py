@@ -7,12 +7,14 @@
 - On SIGTERM or SIGINT the shared stop event is set before django-q2 stops its cluster:
   rings already fetched from the broker claim nothing, and a job still running after
   Q_STOP_GRACE seconds is interrupted and released for the next worker (assets.worker).
+  A SIGTERM to the whole process group reaches each worker directly, with the same result.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import time
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -26,9 +28,29 @@ logger = logging.getLogger(__name__)
 
 
 class StoppingCluster(Cluster):
+    """Stops from the main loop, not from the signal handler (see `stop_promptly`)."""
+
+    stop_requested = False
+
     def sig_handler(self, signum, frame) -> None:
+        self.stop_requested = True
+
+    def stop_promptly(self) -> None:
+        """Set the shared stop event, then stop django-q2's sentinel unless it is gone.
+
+        A multiprocessing Event's `set()` waits for every process sleeping on it to
+        acknowledge, so it hangs forever if a sleeper was killed, and deadlocks if called
+        from a signal handler that interrupted a sleeper. Nothing sleeps on our event (all
+        poll it). django-q2's sentinel does sleep on its own stop event, and a SIGTERM sent
+        to the whole process group (honcho, systemd) kills it at once: its stop event must
+        then not be set. So wait a moment and stop it only if it is still alive (SIGTERM
+        to this process alone, as Kubernetes sends it)."""
         worker.stop_event.set()
-        super().sig_handler(signum, frame)
+        deadline = time.monotonic() + 1
+        while self.sentinel.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.sentinel.is_alive():
+            self.stop()
 
 
 class Command(DjangoQCommand):
@@ -43,11 +65,19 @@ class Command(DjangoQCommand):
         if options.get("run_once"):
             cluster.stop()
             return
-        while not worker.stop_event.is_set():
-            try:
-                jobs_sweep()
-            except Exception:
-                logger.exception("the job sweep failed; trying again in %s s", settings.JOBS_SWEEP_SECONDS)
-            finally:
-                close_old_connections()
-            worker.stop_event.wait(settings.JOBS_SWEEP_SECONDS)
+        next_sweep = 0.0
+        while not cluster.stop_requested:
+            if not cluster.sentinel.is_alive():
+                logger.error("the cluster's sentinel died; exiting so that the supervisor restarts the worker")
+                raise SystemExit(1)
+            if time.monotonic() >= next_sweep:
+                try:
+                    jobs_sweep()
+                except Exception:
+                    logger.exception("the job sweep failed; trying again in %s s", settings.JOBS_SWEEP_SECONDS)
+                finally:
+                    close_old_connections()
+                next_sweep = time.monotonic() + settings.JOBS_SWEEP_SECONDS
+            time.sleep(0.2)
+        logger.info("stopping: in-flight jobs have %s s to finish before they are released", settings.Q_STOP_GRACE)
+        cluster.stop_promptly()
