@@ -84,6 +84,7 @@ def test_get_image_and_save_answers_at_once_and_the_worker_saves_the_same_png_as
     assert_queued_untouched(job_id, staged, png)
     queued = creator.get(f"/api/v1/jobs/{job_id}").json()
     assert (queued["status"], queued["output"], queued["error"], queued["finished_at"]) == ("QUEUED", [], [], None)
+    assert (queued["attempts"], queued["started_at"]) == (0, None)  # waiting, not running
     assert not Conversion.objects.filter(asset_id=asset["id"]).exists()
     assert creator.get(f"/api/v1/assets/{asset['id']}").json()["conversions"] == {}
 
@@ -94,7 +95,8 @@ def test_get_image_and_save_answers_at_once_and_the_worker_saves_the_same_png_as
     assert document["output"] == [{"name": "bg_removed", "asset_id": asset["id"]}]
     assert document["error"] == []
     assert document["finished_at"] is not None and document["finished_at"] >= document["created_at"]
-    assert Job.objects.get(id=job_id).attempts == 1
+    assert document["attempts"] == 1
+    assert document["created_at"] <= document["started_at"] <= document["finished_at"]
 
     conversion = creator.get(f"/api/v1/assets/{asset['id']}").json()["conversions"]["bg_removed"]
     assert (conversion["content_type"], conversion["size"]) == ("image/png", len(png))
