@@ -52,6 +52,16 @@ def json_body(request: Request) -> dict:
     return request.data
 
 
+def json_schema_id(value):
+    """A JSON body's `data_schema_id`: null, or a whole number (2.0 is 2, as JSON Schema
+    counts it); a string such as "2" is refused, as the OpenAPI document says."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise FieldError("data_schema_id", f"must be a data schema id (a whole number) or null, got {value!r}")
+    return value
+
+
 class AssetListView(APIView):
     permission_classes = [ByMethod.of(GET=CanRead, POST=CanWrite)]
     parser_classes = [SafeMultiPartParser]
@@ -155,7 +165,7 @@ class AssetDataUpdateView(APIView):
             asset_id=asset_id,
             data=body.get("data"),
             mode=body.get("mode"),
-            data_schema_id=body.get("data_schema_id"),
+            data_schema_id=json_schema_id(body.get("data_schema_id")),
         )
         return Response(asset_document(asset, request))
 

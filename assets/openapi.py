@@ -33,16 +33,15 @@ SCHEMA_ID = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 BINARY = {"type": "string", "format": "binary"}
 
 COMPONENTS: dict[str, dict[str, Any]] = {
+    # One schema for every JSON type, not an anyOf of one per type: each keyword applies
+    # only to its own type (pattern to strings, items to arrays, the rest to objects).
     "JsonValue": {
-        "anyOf": [
-            {"type": "null"},
-            TEXT,
-            {"type": "number"},
-            {"type": "boolean"},
-            {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
-            JSON_OBJECT,
-        ],
-        "description": "any JSON value; strings hold no NUL and no unpaired surrogate; nesting up to 64 levels",
+        "type": ["null", "boolean", "number", "string", "array", "object"],
+        "pattern": TEXT_PATTERN,
+        "items": {"$ref": "#/components/schemas/JsonValue"},
+        "propertyNames": {"pattern": TEXT_PATTERN},
+        "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
+        "description": "any JSON value; strings and keys hold no NUL; nesting up to 64 levels",
     },
     "JsonObject": {
         "type": "object",
