@@ -3,11 +3,14 @@ never a 500 — on SQLite and on PostgreSQL alike (CI runs this file on both).""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from assets.models import Asset, DataSchema
+from tests.conftest import stored_files
 from tests.images import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +192,92 @@ def test_a_model_validation_error_escaping_a_service_is_a_400_naming_the_field(a
     assert response.status_code == 400
     assert response.json()["errors"] == {"name": ["too odd"]}
     assert response.json()["code"] == "invalid"
+
+
+# --- regular expressions in data schemas run on RE2 ---------------------------------------------
+
+REDOS_SCHEMA = {"type": "object", "properties": {"code": {"type": "string", "pattern": "^(a+)+$"}}}
+
+
+def test_a_catastrophic_pattern_against_a_40_character_value_answers_within_a_second(api, asset):
+    """With a backtracking engine this took 11 s at 28 characters, doubling with each one."""
+    schema_id = api.post("/api/v1/assetschemas", {"name": "redos", "schema": REDOS_SCHEMA}, format="json").json()["id"]
+    url = f"/api/v1/assets/{asset['id']}/data/update"
+    started = time.monotonic()
+    response = api.post(url, {"data": {"code": "a" * 39 + "!"}, "mode": "REPLACE", "data_schema_id": schema_id}, format="json")
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0, f"validation took {elapsed:.2f} s"
+    assert response.status_code == 400
+    assert response.json()["code"] == "schema_violation"
+    assert "data.code" in response.json()["errors"]
+    assert Asset.objects.get(id=asset["id"]).data == {}
+    fine = api.post(url, {"data": {"code": "a" * 40}, "mode": "REPLACE", "data_schema_id": schema_id}, format="json")
+    assert fine.status_code == 200
+    assert Asset.objects.get(id=asset["id"]).data == {"code": "a" * 40}
+
+
+def test_catastrophic_pattern_properties_and_additional_properties_are_bounded_too(api, asset):
+    schema = {"type": "object", "patternProperties": {"^(b+)+$": {"type": "integer"}}, "additionalProperties": False}
+    schema_id = api.post("/api/v1/assetschemas", {"name": "keys", "schema": schema}, format="json").json()["id"]
+    started = time.monotonic()
+    response = api.post(
+        f"/api/v1/assets/{asset['id']}/data/update",
+        {"data": {"b" * 40 + "!": 1}, "mode": "REPLACE", "data_schema_id": schema_id},
+        format="json",
+    )
+    assert time.monotonic() - started < 1.0
+    assert response.status_code == 400 and "data" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "schema, field",
+    [
+        ({"properties": {"code": {"type": "string", "pattern": "^(?=a)b"}}}, "schema.properties.code.pattern"),
+        ({"properties": {"code": {"pattern": "(x)\\1"}}}, "schema.properties.code.pattern"),
+        ({"properties": {"tags": {"items": {"pattern": "(?<!x)y"}}}}, "schema.properties.tags.items.pattern"),
+        ({"patternProperties": {"(?!tmp)": {}}}, "schema.patternProperties"),
+    ],
+)
+def test_a_pattern_re2_cannot_run_is_refused_when_the_schema_is_saved(api, schema, field):
+    before = list(DataSchema.objects.values_list("id", "schema"))
+    created = api.post("/api/v1/assetschemas", {"name": "bad", "schema": schema}, format="json")
+    assert created.status_code == 400, created.content
+    body = created.json()
+    assert field in body["errors"], body
+    assert "RE2" in body["errors"][field][0] and "rewrite the pattern" in body["errors"][field][0]
+    good = api.post("/api/v1/assetschemas", {"name": "good", "schema": {"type": "object"}}, format="json").json()
+    replaced = api.put(f"/api/v1/assetschemas/{good['id']}", {"name": "bad", "schema": schema}, format="json")
+    assert replaced.status_code == 400 and field in replaced.json()["errors"]
+    assert DataSchema.objects.get(id=good["id"]).schema == {"type": "object"}
+    assert list(DataSchema.objects.exclude(id=good["id"]).values_list("id", "schema")) == before
+
+
+def test_patterns_re2_understands_beyond_pythons_re_are_accepted(api, asset):
+    schema = {"type": "object", "properties": {"word": {"type": "string", "pattern": "^\\p{L}+$"}}}
+    created = api.post("/api/v1/assetschemas", {"name": "letters", "schema": schema}, format="json")
+    assert created.status_code == 201, created.content
+    url = f"/api/v1/assets/{asset['id']}/data/update"
+    ok = api.post(url, {"data": {"word": "héllo"}, "mode": "REPLACE", "data_schema_id": created.json()["id"]}, format="json")
+    assert ok.status_code == 200
+    bad = api.post(url, {"data": {"word": "h3llo"}, "mode": "REPLACE", "data_schema_id": created.json()["id"]}, format="json")
+    assert bad.status_code == 400 and "data.word" in bad.json()["errors"]
+
+
+# --- multipart file names -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("file_name", [".", ".."])
+def test_an_upload_named_dot_or_dot_dot_is_stored_as_upload(api, media_root, file_name):
+    """Django dropped such a part without reading past its bytes, then failed on them with
+    "Request max total header size exceeded"."""
+    data = jpeg_bytes()  # large enough that the old parser ran into the file's bytes
+    boundary = "hostile-boundary-42"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    response = api.generic("POST", "/api/v1/assets", body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 201, response.content
+    asset = Asset.objects.get(id=response.json()["id"])
+    assert asset.name == "upload" and asset.size == len(data)
+    assert [p.read_bytes() for p in stored_files(media_root)] == [data]
