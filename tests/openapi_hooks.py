@@ -12,8 +12,9 @@ document itself says everything it can (see assets/openapi.py, graphics/openapi.
   `mode` needs a `disposition`, `add_conversion` a `conversion_name` (and an `asset_id` on
   the upload endpoint), `metadata` goes only with `add_new_asset` and a known asset. Cases
   generated as valid that break these are dropped. With `mode=get_image` the disposition
-  parameters are ignored, not validated (SPEC §4), so cases generated as invalid only
-  through them are dropped too: the API rightly answers them.
+  parameters are ignored, not validated (SPEC §4), and `conversion_name` is with any
+  disposition but `add_conversion`, so cases generated as invalid only through them are
+  dropped too: the API rightly answers them.
 - A body mutated inside the recursive JSON value schema is judged again (see map_case).
 - Image Graphics (SPEC §5): a crop's right and bottom edges lie beyond its left and top, a
   size is at most 50 megapixels, `conversion_name` goes exactly with `add_as_conversion`,
@@ -93,10 +94,12 @@ def bg_remove_query_is_valid(query: dict[str, Any], *, upload_endpoint: bool) ->
 
 
 def bg_remove_ignores_the_violation(query: dict[str, Any]) -> bool:
-    """With get_image the disposition parameters are ignored, whatever their values."""
-    if query.get("mode", "get_image") != "get_image":
-        return False
-    return any(name in query and not valid(query[name]) for name, valid in _SAVING_PARAMETERS.items())
+    """With get_image the disposition parameters are ignored, whatever their values; with
+    a disposition other than add_conversion, `conversion_name` is."""
+    invalid = {name for name, valid in _SAVING_PARAMETERS.items() if name in query and not valid(query[name])}
+    if query.get("mode", "get_image") == "get_image":
+        return bool(invalid)
+    return invalid == {"conversion_name"} and query.get("disposition") != "add_conversion"
 
 
 # --- Image Graphics --------------------------------------------------------------------------
