@@ -29,7 +29,7 @@ from assets.openapi import (
     path_name,
 )
 from assets.pagination import AssetPagination
-from assets.parsers import SafeJSONParser, SafeMultiPartParser
+from assets.parsers import SafeJSONParser, SafeMultiPartParser, single_field, single_file
 from assets.permissions import ByMethod, CanAdmin, CanDelete, CanRead, CanWrite
 from assets.serializers import (
     AssetDocument,
@@ -79,9 +79,9 @@ class AssetListView(APIView):
     def post(self, request: Request) -> Response:
         asset = services.asset_upload(
             user=request.user,
-            upload=request.FILES.get("file"),
-            data=request.data.get("data"),
-            data_schema_id=request.data.get("data_schema_id"),
+            upload=single_file(request.FILES, "file"),
+            data=single_field(request.data, "data"),
+            data_schema_id=single_field(request.data, "data_schema_id"),
         )
         return Response(
             asset_document(asset, request),
@@ -135,7 +135,7 @@ class AssetContentView(APIView):
     )
     def post(self, request: Request, asset_id: str, name: str) -> Response:
         conversion = services.conversion_upload(
-            user=request.user, asset_id=asset_id, name=name, upload=request.FILES.get("file")
+            user=request.user, asset_id=asset_id, name=name, upload=single_file(request.FILES, "file")
         )
         asset = selectors.asset_get_for_user(user=request.user, asset_id=conversion.asset_id)
         return Response(

@@ -19,6 +19,8 @@ from django.http.multipartparser import MultiPartParserError
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, JSONParser, MultiPartParser
 
+from assets.errors import FieldError
+
 from assets.validators import MAX_JSON_DEPTH, json_value_check, text_check
 
 
@@ -57,3 +59,20 @@ class SafeMultiPartParser(MultiPartParser):
             raise ParseError(f"the multipart body cannot be read ({exc}); send a well-formed multipart/form-data body") from None
         return DataAndFiles(data, files)
 
+
+
+def single_field(data, name: str):
+    """The value of form field `name` (None if absent); a field sent twice is a 400, not
+    "the last one wins"."""
+    values = data.getlist(name) if hasattr(data, "getlist") else ([data[name]] if name in data else [])
+    if len(values) > 1:
+        raise FieldError(name, f"was sent {len(values)} times; send it once")
+    return values[0] if values else None
+
+
+def single_file(files, name: str):
+    """The uploaded file `name` (None if absent); several files under one name are a 400."""
+    uploads = files.getlist(name)
+    if len(uploads) > 1:
+        raise FieldError(name, f"holds {len(uploads)} files; send one file")
+    return uploads[0] if uploads else None

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from assets.selectors import account_of, asset_get
 from assets.errors import Forbidden, NotFound
-from assets.parsers import SafeJSONParser, SafeMultiPartParser
+from assets.parsers import SafeJSONParser, SafeMultiPartParser, single_file
 from assets.selectors import job_get_for_user
 from assets.openapi import error_responses
 from assets.serializers import JobDocument, job_document
@@ -29,7 +29,7 @@ from graphics.openapi import (
 )
 
 def _upload_bytes(request: Request) -> tuple[bytes, str | None]:
-    upload = upload_present_check(request.FILES.get("image"), field="image")
+    upload = upload_present_check(single_file(request.FILES, "image"), field="image")
     return upload.read(), upload.name
 
 
