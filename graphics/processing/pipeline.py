@@ -1,22 +1,22 @@
 """Image Graphics: a validated request -> a rendered RGBA image, per SPEC §5. No Django.
 
-The request grammar lives in `graphics.processing.request` (re-exported here, since this
-module is the entry point). `check_geometry` checks what the stored width and height
-allow (crop inside the image, the subject inside the stage). `render` runs the rules of
-SPEC §5 for one asset.
+The request grammar lives in `graphics.processing.request` and the operations in
+`graphics.processing.operations` (both re-exported here, since this module is the entry
+point). `check_geometry` checks what the stored width and height allow (crop inside the
+image, the subject inside the stage). `plan` lists one asset's steps, and `render` runs
+them in a loop.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from PIL import Image, ImageChops
+from PIL import Image
 
 from graphics.processing import compose
-from graphics.processing.background import BgRemoveOptions
 from graphics.processing.errors import OptionError
+from graphics.processing.operations import CanvasStage, Operation, RenderContext, Renderers
 from graphics.processing.request import (
     MAX_PIXELS,
     MAX_SIDE,
@@ -30,14 +30,13 @@ from graphics.processing.request import (
     GraphicsAddOp,
     GraphicsRequest,
     Metadata,
-    Operation,
     parse_request,
 )
 
 __all__ = [
     "AssetSpec", "BgAddOp", "BgRemoveOp", "BorderAddOp", "Crop", "Disposition", "Graphic",
     "GraphicsAddOp", "GraphicsRequest", "Metadata", "Operation", "Renderers", "check_geometry",
-    "parse_request", "render", "stage_size", "subject_size",
+    "parse_request", "plan", "render", "stage_size", "subject_size",
 ]
 
 
@@ -94,16 +93,15 @@ def check_geometry(spec: AssetSpec, request: GraphicsRequest, width: int, height
 
 # --- rendering -----------------------------------------------------------------------------
 
-ImageSource = Callable[[str], Image.Image]
 
-
-@dataclass(frozen=True)
-class Renderers:
-    """What rendering needs from outside: images by id, images by URL, the mask."""
-
-    image_by_id: ImageSource
-    image_by_url: ImageSource
-    mask: Callable[[Image.Image, BgRemoveOptions], Image.Image]
+def plan(spec: AssetSpec, request: GraphicsRequest) -> list[Operation]:
+    """The steps for one asset: the request's operations, with a canvas that no `bg_add`
+    builds staged just before the first operation that needs a stage, or at the end."""
+    steps = list(request.operations)
+    if spec.has_canvas and request.bg_add is None:
+        first = next((i for i, op in enumerate(steps) if op.needs_stage), len(steps))
+        steps.insert(first, CanvasStage())
+    return steps
 
 
 def render(
@@ -133,43 +131,8 @@ def render(
     if spec.size:
         working = compose.resize(working, compose.fit_size(working.size, *spec.size))
     step("crop_size")
-    has_bg_add = request.bg_add is not None
-    staged = False
-
-    def stage_from_canvas(subject: Image.Image) -> Image.Image:
-        stage = compose.stage_new(spec.canvas_size, spec.canvas_color)  # type: ignore[arg-type]
-        return compose.place(stage, subject, spec.position or compose.centred(stage.size, subject.size))
-
-    for op in request.operations:
-        if isinstance(op, BgRemoveOp):
-            working = working.copy()
-            # the mask times the alpha already there: a transparent pixel stays transparent
-            # (its colour may be anything), as Remove Background's apply_mask does
-            working.putalpha(ImageChops.multiply(renderers.mask(working, op.options), working.getchannel("A")))
-            step("bg_remove")
-            continue
-        if spec.has_canvas and not has_bg_add and not staged:
-            working, staged = stage_from_canvas(working), True
-            step("canvas")
-        if isinstance(op, BgAddOp):
-            size = spec.canvas_size or op.size or working.size
-            stage = compose.stage_new(size, op.color or compose.TRANSPARENT)  # type: ignore[arg-type]
-            if op.image_id:
-                stage = compose.background_draw(stage, renderers.image_by_id(op.image_id), op.mode)
-            if spec.has_canvas:
-                stage = compose.paint(stage, spec.canvas_color)
-            working = compose.place(stage, working, spec.position or compose.centred(stage.size, working.size))
-            staged = True
-        elif isinstance(op, BorderAddOp):
-            working = compose.border_draw(working, renderers.image_by_id(op.image_id))
-        elif isinstance(op, GraphicsAddOp):
-            for graphic in op.graphics:
-                source = renderers.image_by_id(graphic.image_id) if graphic.image_id else renderers.image_by_url(graphic.image_url)  # type: ignore[arg-type]
-                working = compose.graphic_draw(
-                    working, source, position=graphic.position, size=graphic.size, color=graphic.color
-                )
-        step(op.name)
-    if spec.has_canvas and not staged:
-        working = stage_from_canvas(working)
-        step("canvas")
+    context = RenderContext(renderers, spec.canvas_size, spec.canvas_color, spec.position)
+    for operation in plan(spec, request):
+        working = operation.run(working, context)
+        step(operation.name)
     return working
