@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BIND   ?= 127.0.0.1:8000
 
-.PHONY: run setup test bench clean
+.PHONY: run setup test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: setup
 test: $(STAMP)
 	$(BIN)/python manage.py install_model
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The layers (pyproject.toml, [tool.importlinter]): core and graphics.processing import no
+# Django, assets never imports graphics, no import cycles inside an app.
+lint: $(STAMP)
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python bench/bg_remove.py

@@ -22,6 +22,8 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
 
+from core.errors import ImageRejected, OptionError
+
 logger = logging.getLogger("assets.errors")
 
 
@@ -136,6 +138,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's EXCEPTION_HANDLER: every error the API raises leaves in the one shape."""
     request_id = _request_id(context)
     headers: dict[str, str] = {}
+    if isinstance(exc, OptionError):  # the processing code's own errors (core.errors)
+        exc = FieldError(exc.field, exc.message)
+    elif isinstance(exc, ImageRejected):
+        exc = FieldError(exc.field or "file", exc.message, code=exc.code)
     if isinstance(exc, ApiError):
         body = error_body(exc.code, exc.message, exc.errors, request_id)
         return Response(body, status=exc.status_code)

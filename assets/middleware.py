@@ -23,10 +23,6 @@ _current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("reque
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-def current_request_id() -> str:
-    return _current_request_id.get()
-
-
 class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):

@@ -16,8 +16,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
-HEX32_PATTERN = r"^[0-9a-f]{32}$"
-CONVERSION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,30}$"
+from core.rules import CONVERSION_NAME_PATTERN, HEX32_PATTERN
+
 DEFAULT_SCHEMA_ID = 0
 BUILTIN_SCHEMA = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"}
 
@@ -121,17 +121,6 @@ class AssetStatus(models.TextChoices):
     ERROR = "ERROR"
 
 
-def asset_upload_to(instance: "Asset", filename: str) -> str:
-    return f"accounts/{instance.account_id}/assets/{instance.id}/original/{filename}"
-
-
-def conversion_upload_to(instance: "Conversion", filename: str) -> str:
-    return (
-        f"accounts/{instance.asset.account_id}/assets/{instance.asset_id}/"
-        f"conversions/{instance.name}/{filename}"
-    )
-
-
 class FileFacts(models.Model):
     """What is recorded about every stored file, original or conversion."""
 
@@ -158,7 +147,7 @@ class Asset(FileFacts):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     name = models.CharField(max_length=255)
-    file = models.FileField(upload_to=asset_upload_to, max_length=500)
+    file = models.FileField(max_length=500)  # named by assets.services (original_path)
     status = models.CharField(max_length=10, choices=AssetStatus.choices, default=AssetStatus.OK)
     upload_time = models.DateTimeField(auto_now_add=True, db_index=True)
     update_time = models.DateTimeField(auto_now=True)
@@ -187,7 +176,7 @@ class Conversion(FileFacts):
 
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="conversions")
     name = models.CharField(max_length=30, validators=[RegexValidator(CONVERSION_NAME_PATTERN)])
-    file = models.FileField(upload_to=conversion_upload_to, max_length=500)
+    file = models.FileField(max_length=500)  # named by assets.services (conversion_path)
     update_time = models.DateTimeField(auto_now=True)
 
     class Meta:

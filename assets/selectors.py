@@ -10,7 +10,8 @@ from django.db.models import Q, QuerySet
 from assets.errors import FieldError, NotFound
 from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, Conversion, DataSchema, Job
 from assets.permissions import membership_of
-from assets.validators import MAX_INT_ID, CONVERSION_NAME_RE, conversion_name_check, is_asset_id, text_check
+from assets.validators import CONVERSION_NAME_RE, conversion_name_check, is_asset_id, text_check
+from core.rules import MAX_ID
 
 LINEAGE_MAX_DEPTH = 1000
 _TRUE = {"true", "1", "yes"}
@@ -133,7 +134,7 @@ def schema_get(*, account: Account, schema_id: Any, field: str | None = None) ->
     """
     try:
         schema_pk = int(schema_id)
-        if isinstance(schema_id, bool) or not 0 <= schema_pk <= MAX_INT_ID:
+        if isinstance(schema_id, bool) or not 0 <= schema_pk <= MAX_ID:
             raise ValueError
     except (TypeError, ValueError):
         if field:

@@ -12,13 +12,11 @@ from django.core.files.uploadedfile import UploadedFile
 from jsonschema.exceptions import SchemaError
 
 from assets.errors import FieldError, PayloadTooLarge
-from assets.imaging import ImageInfo, ImageRejected, image_probe
-from assets.models import CONVERSION_NAME_PATTERN, HEX32_PATTERN
+from core.imaging import ImageInfo, ImageRejected, image_probe
+from core.rules import CONVERSION_NAME_PATTERN, RESERVED_CONVERSION_NAMES, is_hex32
 from assets.schema_regex import TenantSchemaValidator, json_path, schema_regex_problems
 
 CONVERSION_NAME_RE = re.compile(CONVERSION_NAME_PATTERN)
-_HEX32 = re.compile(HEX32_PATTERN)
-RESERVED_CONVERSION_NAMES = {"original"}
 
 
 def conversion_name_check(name: str | None, *, field: str = "conversion_name") -> str:
@@ -32,8 +30,7 @@ def conversion_name_check(name: str | None, *, field: str = "conversion_name") -
     return name
 
 
-def is_asset_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(_HEX32.fullmatch(value))
+is_asset_id = is_hex32
 
 
 def asset_id_check(value: Any, *, field: str) -> str:
@@ -68,11 +65,11 @@ def upload_check(upload: UploadedFile | None, *, field: str = "file") -> ImageIn
     try:
         return image_probe(upload, max_pixels=settings.ASSETS_MAX_PIXELS)
     except ImageRejected as exc:
-        raise FieldError(field, exc.message, code=exc.code) from exc
+        raise exc.for_field(field) from None
 
 
 MAX_JSON_DEPTH = 64
-MAX_INT_ID = 2**63 - 1  # the largest id a database column holds
+
 
 
 def text_problem(value: str) -> str | None:

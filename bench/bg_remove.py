@@ -100,7 +100,7 @@ def wait_until_serving(server: subprocess.Popen, port: int) -> None:
 
 
 def png_levels(session) -> None:
-    """Why BG_REMOVE_PNG_LEVEL defaults to 1: our encoder at each level vs Pillow's."""
+    """Why BG_REMOVE_PNG_LEVEL defaults to 2: our encoder at each level vs Pillow's."""
     from graphics.processing import background
     from graphics.processing.images import decode, png_encode
 

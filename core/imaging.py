@@ -16,7 +16,7 @@ RuntimeError for a corrupt HEIC or AVIF, plugins raise IndexError, KeyError,
 ZeroDivisionError...). Every one of them, raised while untrusted bytes are read, means
 "not an image we can read": `invalid_image`, never a 500. Pillow's truncated-image
 tolerance (`ImageFile.LOAD_TRUNCATED_IMAGES`) stays off, and JPEG and PNG data is checked
-to cover every pixel the header claims (`assets.image_integrity`).
+to cover every pixel the header claims (`core.image_integrity`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from typing import BinaryIO
 import pillow_heif
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from assets.image_integrity import IncompleteImage, jpeg_check, png_check
+from core.errors import ImageRejected
+from core.image_integrity import IncompleteImage, jpeg_check, png_check
 
 pillow_heif.register_heif_opener()
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # the default, restated: a truncated file is an error
@@ -71,15 +72,6 @@ EXIF_ORIENTATION_TAG = 0x0112
 
 # What decoders raise on bytes they cannot read (RuntimeError: libheif, for HEIC and AVIF).
 _DECODER_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, MemoryError, RuntimeError)
-
-
-class ImageRejected(Exception):
-    """The bytes are not an image we accept. `code` is the API error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -218,9 +210,6 @@ def image_probe(stream: BinaryIO, *, max_pixels: int) -> ImageInfo:
         extension=FILE_EXTENSIONS[content_type if content_type != "image/heif" else "image/heic"],
     )
 
-
-def image_probe_bytes(data: bytes, *, max_pixels: int) -> ImageInfo:
-    return image_probe(io.BytesIO(data), max_pixels=max_pixels)
 
 
 def image_describe(data: bytes) -> ImageInfo:

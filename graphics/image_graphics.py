@@ -20,8 +20,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from assets.errors import ApiError, FieldError, NotFound
-from assets.imaging import image_describe
+from assets.errors import ApiError, NotFound
+from core.imaging import image_describe
 from assets.jobs import Attempt, JobItem, LeaseLost, item_asset_id, item_files, item_key, job_submit
 from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, DataSchema, Job
 from assets.selectors import account_of, schema_get
@@ -29,7 +29,7 @@ from assets.services import asset_create_from_bytes, conversion_save, data_valid
 from assets.validators import data_check
 from graphics.fetch import FetchError, fetch_url
 from graphics.processing import background
-from graphics.processing.errors import OptionError
+from core.errors import OptionError
 from graphics.processing.images import ImageRejected, decode, png_encode
 from graphics.processing.pipeline import AssetSpec, GraphicsRequest, Metadata, Renderers, check_geometry, parse_request, render
 from graphics.services import require_save_role
@@ -42,13 +42,6 @@ JOB_KIND = "image_graphics"
 def allowed_url_hosts() -> frozenset[str]:
     """IMAGE_GRAPHICS_URL_HOSTS, lower-cased: the hosts `image_url`s may name."""
     return frozenset(host.lower() for host in settings.IMAGE_GRAPHICS_URL_HOSTS)
-
-
-def _parse(body: Any) -> GraphicsRequest:
-    try:
-        return parse_request(body, allowed_url_hosts=allowed_url_hosts())
-    except OptionError as exc:
-        raise FieldError(exc.field, exc.message) from None
 
 
 def _assets_by_id(account: Account, wanted: dict[str, str]) -> dict[str, Asset]:
@@ -93,7 +86,7 @@ def new_asset_schema_id(spec: AssetSpec, src: Asset) -> int:
 def image_graphics_validate(*, user, body: Any) -> GraphicsRequest:
     """All checks that need no pixels, in the order: shape (400), role (403), ids (404),
     geometry and data (400)."""
-    request = _parse(body)
+    request = parse_request(body, allowed_url_hosts=allowed_url_hosts())
     require_save_role(
         user, message="your role {role} may not run image graphics, which saves its results; it needs CREATOR or above"
     )
@@ -110,10 +103,7 @@ def image_graphics_validate(*, user, body: Any) -> GraphicsRequest:
     assets = _assets_by_id(account, wanted)
     for spec in request.assets:
         asset = assets[spec.asset_id]
-        try:
-            check_geometry(spec, request, asset.width, asset.height)
-        except OptionError as exc:
-            raise FieldError(exc.field, exc.message) from None
+        check_geometry(spec, request, asset.width, asset.height)
         if spec.disposition.creates_asset:
             meta = spec.disposition.metadata
             src = assets[meta.src_asset_id] if meta and meta.src_asset_id else asset

@@ -26,10 +26,10 @@ from assets.models import Account, Asset, Job, Role
 from assets.permissions import membership_of
 from assets.selectors import asset_get
 from assets.services import asset_create_from_bytes, conversion_save, stored_file
-from assets.imaging import image_describe
+from core.imaging import image_describe
 from assets.validators import asset_id_check, conversion_name_check
 from graphics.processing import background
-from graphics.processing.errors import OptionError
+
 from graphics.processing.images import ImageRejected, decode, png_encode
 
 logger = logging.getLogger(__name__)
@@ -89,13 +89,9 @@ def bg_remove_request_parse(query: Mapping[str, str], *, path_asset_id: str | No
     mode = query.get("mode", "get_image")
     if mode not in MODES:
         raise FieldError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
-    try:
-        options = background.BgRemoveOptions.parse(
-            {k: query[k] for k in ("bg_mode", "strength", "remove_artifacts") if k in query},
-            names={"mode": "bg_mode"},
-        )
-    except OptionError as exc:
-        raise FieldError(exc.field, exc.message) from None
+    options = background.BgRemoveOptions.parse(
+        {k: query[k] for k in ("bg_mode", "strength", "remove_artifacts") if k in query}, names={"mode": "bg_mode"}
+    )
     if mode == "get_image":
         return BgRemoveRequest(mode, None, path_asset_id, None, None, options)
 
@@ -156,7 +152,7 @@ def bg_remove_run(data: bytes, *, options: background.BgRemoveOptions, field: st
     try:
         image = decode(data, max_pixels=settings.ASSETS_MAX_PIXELS)
     except ImageRejected as exc:
-        raise FieldError(field, exc.message, code=exc.code) from None
+        raise exc.for_field(field) from None
     cutout = background.remove_background(image, options=options, models=settings.BG_REMOVE_MODELS)
     png = png_encode(cutout.image, level=settings.BG_REMOVE_PNG_LEVEL)
     return BgRemoveResult(png=png, model=cutout.model, bbox=cutout.bbox)

@@ -15,6 +15,8 @@ import pillow_heif
 from PIL import Image
 from skimage import data as skdata
 
+from core.imaging import ImageInfo, image_probe
+
 pillow_heif.register_heif_opener()
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
@@ -106,3 +108,8 @@ def decompression_bomb_png_bytes(width: int = 10_000, height: int = 10_000) -> b
     body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def image_probe_bytes(data: bytes, *, max_pixels: int) -> ImageInfo:
+    """What an upload of `data` is described as: core.imaging.image_probe on the bytes."""
+    return image_probe(io.BytesIO(data), max_pixels=max_pixels)

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from assets.errors import ApiError, FieldError
-from assets.imaging import ImageInfo, image_describe
+from core.imaging import ImageInfo, image_describe
 from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, DataSchema
 from assets.selectors import account_of, asset_get, schema_get
 from assets.services.files import files_delete_on_commit, stored_file

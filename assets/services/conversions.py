@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assets.errors import FieldError
-from assets.imaging import ImageInfo
+from core.imaging import ImageInfo
 from assets.models import Asset, Conversion
 from assets.selectors import account_of, asset_get, conversion_get
 from assets.services.assets import conversion_path

@@ -10,7 +10,7 @@ import re
 
 from PIL import Image
 
-from graphics.processing.errors import OptionError
+from core.errors import OptionError
 
 Color = tuple[int, int, int, int]
 TRANSPARENT: Color = (0, 0, 0, 0)

@@ -3,14 +3,13 @@ path. Shared by the Image Graphics request and its operations. No Django."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from graphics.processing.errors import OptionError
+from core.errors import OptionError
+from core.rules import is_hex32
 
 MAX_SIDE = 10_000
 MAX_PIXELS = 50_000_000  # any image the pipeline makes: subject, stage or graphic
-_HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 
 def json_object(value: Any, path: str, allowed: set[str], required: set[str] = frozenset()) -> dict[str, Any]:
@@ -53,7 +52,7 @@ def boolean(value: Any, path: str) -> bool:
 
 
 def asset_id(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not _HEX32.fullmatch(value):  # fullmatch: `$` allows a trailing \n
+    if not is_hex32(value):
         raise OptionError(path, f"must be an asset id (32 lower-case hex characters), got {value!r}")
     return value
 

@@ -1,6 +1,6 @@
 """Bytes -> an upright 8-bit RGB/RGBA image, and RGBA -> PNG bytes. No Django.
 
-Decoding builds on `assets.imaging` (the one place that opens untrusted bytes, Django-free
+Decoding builds on `core.imaging` (the one place that opens untrusted bytes, Django-free
 as well): the pixel limit is checked from the header before decoding, and a truncated or
 corrupt file raises `ImageRejected` with the API's error code.
 
@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image, ImageOps
 
-from assets.imaging import ImageRejected, image_load, image_open
+from core.imaging import ImageRejected, image_load, image_open
 
 __all__ = ["ImageRejected", "decode", "to_8bit_rgb_or_rgba", "png_encode"]
 

@@ -17,7 +17,7 @@ from PIL import Image, ImageChops
 
 from graphics.processing import compose
 from graphics.processing.background import BgRemoveOptions
-from graphics.processing.errors import OptionError
+from core.errors import OptionError
 from graphics.processing.fields import asset_id, boolean, json_object, position_of, size_of
 from graphics.processing.urls import url_hostname
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from PIL import Image
 
 from graphics.processing import compose
-from graphics.processing.errors import OptionError
+from core.errors import OptionError
 from graphics.processing.operations import CanvasStage, Operation, RenderContext, Renderers
 from graphics.processing.request import (
     MAX_PIXELS,

@@ -10,14 +10,14 @@ here; the service checks that they exist in the caller's account, and
 
 from __future__ import annotations
 
-import re
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from graphics.processing import compose
-from graphics.processing.errors import OptionError
+from core.errors import OptionError
+from core.rules import CONVERSION_NAME_PATTERN, MAX_ID, is_conversion_name
 from graphics.processing.fields import (
     MAX_PIXELS,
     MAX_SIDE,
@@ -49,7 +49,6 @@ __all__ = [
 
 MAX_ASSETS = 50
 MAX_OPERATIONS = 20
-_CONVERSION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,30}$")
 
 
 # --- the validated request ---------------------------------------------------------------
@@ -178,9 +177,9 @@ def _parse_disposition(value: Any, path: str) -> Disposition:
     if add:
         if name is None:
             raise OptionError(f"{path}.conversion_name", "is required with add_as_conversion")
-        if not isinstance(name, str) or not _CONVERSION_NAME.fullmatch(name) or name == "original":
+        if not is_conversion_name(name):
             raise OptionError(
-                f"{path}.conversion_name", f"must match ^[a-zA-Z0-9_-]{{1,30}}$ and not be 'original', got {name!r}"
+                f"{path}.conversion_name", f"must match {CONVERSION_NAME_PATTERN} and not be 'original', got {name!r}"
             )
     elif name is not None:
         raise OptionError(f"{path}.conversion_name", "is only used with add_as_conversion: true")
@@ -194,7 +193,7 @@ def _parse_disposition(value: Any, path: str) -> Disposition:
     if "data_schema_id" in raw:
         if not creates:
             raise OptionError(f"{path}.data_schema_id", "applies to a new asset only; set create_asset: true")
-        schema_id = whole_number(raw["data_schema_id"], f"{path}.data_schema_id", maximum=2**63 - 1)
+        schema_id = whole_number(raw["data_schema_id"], f"{path}.data_schema_id", maximum=MAX_ID)
     return Disposition(add, name if add else None, create, metadata, schema_id)
 
 

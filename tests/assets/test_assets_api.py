@@ -21,10 +21,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from assets import services
-from assets.imaging import image_probe_bytes
+from tests.images import image_probe_bytes, jpeg_bytes, png_bytes
 from assets.models import Asset, Conversion, Role
 from tests.conftest import stored_files
-from tests.images import jpeg_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
 

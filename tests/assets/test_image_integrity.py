@@ -13,11 +13,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from assets.image_integrity import _ADAM7, IncompleteImage, jpeg_check, png_check
-from assets.imaging import ImageRejected, image_probe_bytes
+from core.image_integrity import _ADAM7, IncompleteImage, jpeg_check, png_check
+from core.imaging import ImageRejected
+from tests.images import cmyk_jpeg_bytes, encode, exif_rotated_jpeg_bytes, image_probe_bytes, jpeg_bytes, photo, png16_bytes, png_bytes
 from assets.models import Asset
 from tests.conftest import stored_files
-from tests.images import cmyk_jpeg_bytes, encode, exif_rotated_jpeg_bytes, jpeg_bytes, photo, png16_bytes, png_bytes
 
 MAX_PIXELS = 50_000_000
 

@@ -18,10 +18,10 @@ from collections import Counter
 import pytest
 from PIL import Image
 
-from assets.imaging import ImageRejected, image_probe_bytes
+from core.imaging import ImageRejected
+from tests.images import encode, image_probe_bytes, photo
 from graphics.processing.images import decode
 from tests.hostile import mutate, seed_files
-from tests.images import encode, photo
 
 SEED = 20261122
 MUTANTS_PER_FORMAT = 800

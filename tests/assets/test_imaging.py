@@ -1,12 +1,12 @@
-"""assets.imaging: the header-only description of the service's own bytes agrees with the
+"""core.imaging: the header-only description of the service's own bytes agrees with the
 full probe used for uploads."""
 
 from __future__ import annotations
 
 import pytest
 
-from assets.imaging import image_describe, image_probe_bytes
-from tests.images import exif_rotated_jpeg_bytes, jpeg_bytes, png_bytes
+from core.imaging import image_describe
+from tests.images import exif_rotated_jpeg_bytes, image_probe_bytes, jpeg_bytes, png_bytes
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from assets.imaging import image_probe_bytes
+from tests.images import image_probe_bytes, jpeg_bytes, png_bytes
 from assets.models import (
     ApiKey,
     Asset,
@@ -31,7 +31,6 @@ from assets.models import (
 )
 from assets.services import api_key_create, asset_create_from_bytes, conversion_save
 from tests.conftest import stored_files
-from tests.images import jpeg_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps
 from rest_framework.test import APIClient
 
 from assets import services as asset_services
-from assets.imaging import image_probe_bytes
+from tests.images import image_probe_bytes
 from assets.jobs import job_ring
 from assets.models import Asset, Conversion, DEFAULT_SCHEMA_ID, Job, JobStatus, Role
 from graphics import services as graphics_services

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from graphics.fetch import FetchError, address_refusal, fetch_url
-from graphics.processing.errors import OptionError
+from core.errors import OptionError
 from graphics.processing.request import parse_request
 from tests.images import png_bytes
 

@@ -24,13 +24,12 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from assets import services as asset_services
-from assets.imaging import image_probe_bytes
+from tests.images import encode, image_probe_bytes, photo
 from assets.models import DEFAULT_SCHEMA_ID, Asset, Conversion, DataSchema, Job, JobStatus, Role
 from assets.validators import data_check
 from assets.jobs import job_ring
 from graphics.image_graphics import JOB_KIND
 from tests.conftest import stored_files
-from tests.images import encode, photo
 
 pytestmark = pytest.mark.django_db
 

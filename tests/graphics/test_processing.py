@@ -17,7 +17,7 @@ from scipy import ndimage
 
 from graphics.processing import background, images
 from graphics.processing.background import BgMode, BgRemoveOptions, MaskStrength
-from graphics.processing.errors import OptionError
+from core.errors import OptionError
 from graphics.processing.images import ImageRejected
 from tests.images import (
     cmyk_jpeg_bytes,

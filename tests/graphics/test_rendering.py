@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 
 from graphics.processing import compose, pipeline
 from graphics.processing.background import BgRemoveOptions, mask_for
-from graphics.processing.errors import OptionError
+from core.errors import OptionError
 from graphics.processing.pipeline import Renderers
 from tests.images import photo
 

@@ -27,12 +27,11 @@ from django_q.signing import SignedPackage
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
-from assets.imaging import image_probe_bytes
+from tests.images import image_probe_bytes, jpeg_bytes, png_bytes
 from assets.jobs import job_handler, job_kinds, job_ring
 from assets.models import Account, ApiKey, Asset, Conversion, DataSchema, Job, JobStatus, Role
 from assets.services import account_user_create, asset_create_from_bytes, conversion_save
 from tests.conftest import stored_files
-from tests.images import jpeg_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from assets.imaging import image_probe_bytes
+from tests.images import image_probe_bytes, jpeg_bytes, png_bytes
 from assets.models import Account, Asset, DataSchema, Role
 from assets.services import asset_create_from_bytes, asset_delete, conversion_save
-from tests.images import jpeg_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
 
