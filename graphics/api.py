@@ -6,19 +6,19 @@ from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assets.selectors import account_of, asset_get
-from assets.errors import Forbidden, NotFound
+from assets.errors import NotFound
 from assets.parsers import SafeJSONParser, SafeMultiPartParser, single_file
 from assets.selectors import job_get_for_user
 from assets.openapi import error_responses
 from assets.serializers import JobDocument, job_document
 from assets.validators import upload_present_check
 from graphics import services
+from graphics.permissions import CanRemoveBackground, CanRunImageGraphics
 from graphics.openapi import (
     BG_REMOVE_QUERY,
     BG_REMOVE_RESPONSES,
@@ -33,28 +33,11 @@ def _upload_bytes(request: Request) -> tuple[bytes, str | None]:
     return upload.read(), upload.name
 
 
-def _authorize(request: Request, bg: services.BgRemoveRequest, *, path_asset_id: str | None = None) -> None:
-    """Saving modes need CREATOR (403), and the target asset must exist (404), before
-    the upload is read or the model runs. The path's asset was looked up already."""
-    if bg.saves:
-        services.require_save_role(request.user)
-        if bg.asset_id and bg.asset_id != path_asset_id:
-            asset_get(account=account_of(request.user), asset_id=bg.asset_id)
-
-
-def _refuse_session_save_by_get(request: Request, bg: services.BgRemoveRequest) -> None:
-    """A GET carries no CSRF token, so with only the browser's session cookie a link or an
-    <img> on another site could make a signed-in browser save. Sessions may only read by
-    GET (`get_image`); saving modes need a POST with the CSRF token, which DRF's session
-    authentication checks. API keys are never sent by a browser on its own, so the
-    contract's saving GET stays for them."""
-    if bg.saves and isinstance(request.successful_authenticator, SessionAuthentication):
-        raise Forbidden(
-            f"mode={bg.mode} saves, and a browser session may only read with GET (mode=get_image); "
-            "to save, POST the image to this URL as the multipart field 'image' with the CSRF token "
-            "in the X-CSRFToken header, or call with an API key",
-            code="csrf_required",
-        )
+def _target_check(request: Request, bg: services.BgRemoveRequest) -> None:
+    """The upload endpoint's `asset_id` must exist (404) before the upload is read or the
+    model runs. (The role was checked first, by CanRemoveBackground.)"""
+    if bg.saves and bg.asset_id:
+        asset_get(account=account_of(request.user), asset_id=bg.asset_id)
 
 
 def _respond(request: Request, bg: services.BgRemoveRequest, data: bytes, upload_name: str | None):
@@ -88,13 +71,14 @@ class BgRemoveUploadView(APIView):
     """POST assets/file/addons/bg_remove: multipart `image`; `asset_id` in the query."""
 
     parser_classes = [SafeMultiPartParser]
+    permission_classes = [CanRemoveBackground]
 
     @extend_schema(
         request={"multipart/form-data": IMAGE_UPLOAD}, parameters=BG_REMOVE_UPLOAD_QUERY, responses=BG_REMOVE_RESPONSES
     )
     def post(self, request: Request):
         bg = services.bg_remove_request_parse(request.query_params, path_asset_id=None)
-        _authorize(request, bg)
+        _target_check(request, bg)
         data, name = _upload_bytes(request)
         return _respond(request, bg, data, name)
 
@@ -103,13 +87,12 @@ class BgRemoveAssetView(APIView):
     """GET: the asset's original; POST: multipart `image`, the asset as the target."""
 
     parser_classes = [SafeMultiPartParser]
+    permission_classes = [CanRemoveBackground]
 
     @extend_schema(parameters=BG_REMOVE_QUERY, responses=BG_REMOVE_RESPONSES)
     def get(self, request: Request, asset_id: str):
         asset = asset_get(account=account_of(request.user), asset_id=asset_id)
         bg = services.bg_remove_request_parse(request.query_params, path_asset_id=asset.id)
-        _refuse_session_save_by_get(request, bg)
-        _authorize(request, bg, path_asset_id=asset.id)
         with default_storage.open(asset.file.name, "rb") as handle:
             data = handle.read()
         return _respond(request, bg, data, asset.name)
@@ -118,7 +101,6 @@ class BgRemoveAssetView(APIView):
     def post(self, request: Request, asset_id: str):
         asset = asset_get(account=account_of(request.user), asset_id=asset_id)
         bg = services.bg_remove_request_parse(request.query_params, path_asset_id=asset.id)
-        _authorize(request, bg, path_asset_id=asset.id)
         data, name = _upload_bytes(request)
         return _respond(request, bg, data, name)
 
@@ -127,6 +109,7 @@ class ImageGraphicsView(APIView):
     """POST assets/addons/image_graphics: validate everything, queue one job, answer 202."""
 
     parser_classes = [SafeJSONParser]
+    permission_classes = [CanRunImageGraphics]
 
     @extend_schema(
         request={"application/json": image_graphics_request()},

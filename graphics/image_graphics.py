@@ -32,7 +32,6 @@ from graphics.processing import background
 from core.errors import OptionError
 from graphics.processing.images import ImageRejected, decode, png_encode
 from graphics.processing.pipeline import AssetSpec, GraphicsRequest, Metadata, Renderers, check_geometry, parse_request, render
-from graphics.services import require_save_role
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +83,10 @@ def new_asset_schema_id(spec: AssetSpec, src: Asset) -> int:
 
 
 def image_graphics_validate(*, user, body: Any) -> GraphicsRequest:
-    """All checks that need no pixels, in the order: shape (400), role (403), ids (404),
-    geometry and data (400)."""
+    """All checks that need no pixels: the shape (400; the ids are in the body, so it is
+    read first), the ids (404), geometry and data (400). The role was checked before, by
+    graphics.permissions.CanRunImageGraphics."""
     request = parse_request(body, allowed_url_hosts=allowed_url_hosts())
-    require_save_role(
-        user, message="your role {role} may not run image graphics, which saves its results; it needs CREATOR or above"
-    )
     account = account_of(user)
     wanted: dict[str, str] = {}  # id -> the JSON path that first names it
     for spec in request.assets:

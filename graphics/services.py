@@ -20,10 +20,9 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from assets.errors import FieldError, Forbidden
+from assets.errors import FieldError
 from assets.jobs import Attempt, JobItem, LeaseLost, item_asset_id, item_files, item_key, job_submit
-from assets.models import Account, Asset, Job, Role
-from assets.permissions import membership_of
+from assets.models import Account, Asset, Job
 from assets.selectors import asset_get
 from assets.services import asset_create_from_bytes, conversion_save, stored_file
 from core.imaging import image_describe
@@ -124,18 +123,6 @@ def bg_remove_request_parse(query: Mapping[str, str], *, path_asset_id: str | No
                 "asset_id", "is required with metadata=inherit: the asset whose data is copied", code="required"
             )
     return BgRemoveRequest(mode, disposition, asset_id, conversion_name, metadata, options)
-
-
-def require_save_role(user, *, message: str | None = None) -> None:
-    """403 unless CREATOR or above; `message` (with {role}) replaces the bg_remove wording."""
-    membership = membership_of(user)
-    if membership is None or not membership.has_role(Role.CREATOR):
-        role = membership.role if membership else "none"
-        raise Forbidden(
-            message.format(role=role) if message else
-            f"your role {role} may not save results; modes save_image and get_image_and_save "
-            "need CREATOR or above (use mode=get_image)"
-        )
 
 
 @dataclass(frozen=True)

@@ -155,15 +155,16 @@ def asset_delete(*, user, asset_id: str) -> None:
 def asset_data_update(
     *, user, asset_id: str, data: Any, mode: Any, data_schema_id: Any = None
 ) -> Asset:
-    """APPEND merges keys shallowly (new values win); REPLACE swaps the whole object."""
-    if not isinstance(data, dict):
-        raise FieldError("data", "is required and must be a JSON object")
-    if mode not in DATA_MODES:
-        raise FieldError("mode", f"must be APPEND or REPLACE, got {mode!r}")
-    schema_id = data_schema_id_field(data_schema_id)
+    """APPEND merges keys shallowly (new values win); REPLACE swaps the whole object.
+    A missing asset is a 404 before any field is checked (400)."""
     account = account_of(user)
     with transaction.atomic():
         asset = asset_get(account=account, asset_id=asset_id, for_update=True)
+        if not isinstance(data, dict):
+            raise FieldError("data", "is required and must be a JSON object")
+        if mode not in DATA_MODES:
+            raise FieldError("mode", f"must be APPEND or REPLACE, got {mode!r}")
+        schema_id = data_schema_id_field(data_schema_id)
         schema = (
             asset.data_schema
             if schema_id is None

@@ -59,8 +59,8 @@ def conversion_save(
 
 
 def conversion_upload(*, user, asset_id: str, name: str, upload: UploadedFile | None) -> Conversion:
+    asset = asset_get(account=account_of(user), asset_id=asset_id)  # 404 before 400
     conversion_name_check(name, field="name")
-    asset = asset_get(account=account_of(user), asset_id=asset_id)
     info = upload_check(upload, field="file")
     return conversion_save(asset=asset, name=name, content=upload, info=info)
 
