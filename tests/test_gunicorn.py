@@ -76,7 +76,7 @@ def server(media_root, tmp_path, make_user) -> Iterator[tuple[str, str]]:
             try:
                 if requests.get(f"{base}/api/v1/assets", timeout=2).status_code == 401:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # listening, workers still warming the model
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(f"gunicorn did not answer within 60 s:\n{log_path.read_text()}")
