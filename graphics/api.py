@@ -18,6 +18,7 @@ from assets.openapi import error_responses
 from assets.serializers import JobDocument, job_document
 from assets.validators import upload_present_check
 from graphics import services
+from graphics.image_graphics import JOB_KIND, image_graphics_job_create, image_graphics_request_parse
 from graphics.permissions import CanRemoveBackground, CanRunImageGraphics
 from graphics.openapi import (
     BG_REMOVE_QUERY,
@@ -116,9 +117,7 @@ class ImageGraphicsView(APIView):
         responses={202: JOB_QUEUED, **error_responses(400, 401, 403, 404, 415)},
     )
     def post(self, request: Request) -> Response:
-        from graphics.image_graphics import image_graphics_job_create
-
-        job = image_graphics_job_create(user=request.user, body=request.data)
+        job = image_graphics_job_create(user=request.user, request=image_graphics_request_parse(request.data))
         location = request.build_absolute_uri(reverse("image-graphics-job", args=[job.id]))
         return Response({"status": "QUEUED", "job_id": job.id}, status=202, headers={"Location": location})
 
@@ -128,8 +127,6 @@ class ImageGraphicsJobView(APIView):
 
     @extend_schema(responses={200: JobDocument, **error_responses(400, 401, 403, 404)})
     def get(self, request: Request, job_id: str) -> Response:
-        from graphics.image_graphics import JOB_KIND
-
         job = job_get_for_user(user=request.user, job_id=job_id)
         if job.kind != JOB_KIND:
             raise NotFound(f"job {job_id} is not an image-graphics job; GET /api/v1/jobs/{job_id}", code="job_not_found")

@@ -82,11 +82,16 @@ def new_asset_schema_id(spec: AssetSpec, src: Asset) -> int:
     return DEFAULT_SCHEMA_ID
 
 
-def image_graphics_validate(*, user, body: Any) -> GraphicsRequest:
-    """All checks that need no pixels: the shape (400; the ids are in the body, so it is
-    read first), the ids (404), geometry and data (400). The role was checked before, by
+def image_graphics_request_parse(body: Any) -> GraphicsRequest:
+    """The body as a typed request (OptionError, a 400 naming the JSON path, if it is not one)."""
+    return parse_request(body, allowed_url_hosts=allowed_url_hosts())
+
+
+def image_graphics_validate(*, user, request: GraphicsRequest) -> None:
+    """What the parsed request needs from the database, checked before it is queued: the
+    ids (404), then geometry and data (400). The shape was checked when it was parsed (the
+    ids are in the body, so that comes first), the role before that, by
     graphics.permissions.CanRunImageGraphics."""
-    request = parse_request(body, allowed_url_hosts=allowed_url_hosts())
     account = account_of(user)
     wanted: dict[str, str] = {}  # id -> the JSON path that first names it
     for spec in request.assets:
@@ -114,13 +119,13 @@ def image_graphics_validate(*, user, body: Any) -> GraphicsRequest:
                     code="schema_violation",
                     errors=violations,
                 )
-    return request
 
 
-def image_graphics_job_create(*, user, body: dict[str, Any]) -> Job:
-    """Validate, then submit the job (it is queued once its row has committed)."""
-    image_graphics_validate(user=user, body=body)
-    return job_submit(Job(account=account_of(user), user=user, kind=JOB_KIND, request=body))
+def image_graphics_job_create(*, user, request: GraphicsRequest) -> Job:
+    """Validate, then submit the job with the request's canonical JSON form (it is queued
+    once its row has committed; the worker rebuilds the same request from it)."""
+    image_graphics_validate(user=user, request=request)
+    return job_submit(Job(account=account_of(user), user=user, kind=JOB_KIND, request=request.to_json()))
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -196,7 +201,7 @@ class ImageGraphicsJobs:
     """The `image_graphics` job kind (assets.jobs.JobHandler): one item per asset."""
 
     def items(self, job: Job) -> list[JobItem]:
-        request = parse_request(job.request, allowed_url_hosts=None)
+        request = GraphicsRequest.from_json(job.request)
         items = []
         for index, spec in enumerate(request.assets):
             disposition = spec.disposition
@@ -207,9 +212,9 @@ class ImageGraphicsJobs:
 
     def run(self, job: Job, attempt: Attempt) -> None:
         """Render and save every asset not yet done, each on its own."""
-        # The request was checked when queued. A host since removed from IMAGE_GRAPHICS_URL_HOSTS
-        # is refused by fetch_url, as a per-asset error, instead of failing the whole job here.
-        request = parse_request(job.request, allowed_url_hosts=None)
+        # A host since removed from IMAGE_GRAPHICS_URL_HOSTS is refused by fetch_url, as a
+        # per-asset error, instead of failing the whole job here (see GraphicsRequest.from_json).
+        request = GraphicsRequest.from_json(job.request)
         renderers = _renderers(job.account)
         for index, spec in enumerate(request.assets):
             if attempt.done(index):

@@ -113,6 +113,9 @@ class BgRemoveOptions:
             values["remove_artifacts"] = _parse_bool(raw[names["remove_artifacts"]], prefix + names["remove_artifacts"])
         return cls(**values)
 
+    def to_json(self) -> dict[str, object]:
+        return {"mode": self.mode.value, "strength": self.strength.value, "remove_artifacts": self.remove_artifacts}
+
 
 @dataclass(frozen=True)
 class Cutout:

@@ -29,6 +29,11 @@ def parse_color(value: object, field: str) -> Color:
     return tuple(int(digits[i : i + 2], 16) for i in range(0, 8, 2))  # type: ignore[return-value]
 
 
+def color_hex(color: Color) -> str:
+    """The `#rrggbbaa` form of a colour: `parse_color(color_hex(c), ...) == c`."""
+    return "#" + "".join(f"{channel:02x}" for channel in color)
+
+
 def crop(image: Image.Image, box: tuple[int, int, int, int]) -> Image.Image:
     return image.crop(box)
 

@@ -78,3 +78,13 @@ def single_entry(value: Any, path: str) -> tuple[str, Any]:
     if not isinstance(value, dict) or len(value) != 1:
         raise OptionError(path, "must be an object with exactly one key")
     return next(iter(value.items()))
+
+
+def size_json(size: tuple[int | None, int | None]) -> dict[str, int]:
+    """The JSON form `size_of` reads back."""
+    return {key: value for key, value in zip(("width", "height"), size) if value is not None}
+
+
+def position_json(position: tuple[int, int]) -> dict[str, int]:
+    """The JSON form `position_of` reads back."""
+    return {"x": position[0], "y": position[1]}

@@ -18,7 +18,7 @@ from PIL import Image, ImageChops
 from graphics.processing import compose
 from graphics.processing.background import BgRemoveOptions
 from core.errors import OptionError
-from graphics.processing.fields import asset_id, boolean, json_object, position_of, size_of
+from graphics.processing.fields import asset_id, boolean, json_object, position_json, position_of, size_json, size_of
 from graphics.processing.urls import url_hostname
 
 MAX_GRAPHICS = 20
@@ -51,7 +51,8 @@ class RenderContext:
 
 class Operation:
     """One step of the pipeline. `needs_stage`: a canvas stage is built before it (only
-    `bg_remove` works on whatever is there, subject or stage)."""
+    `bg_remove` works on whatever is there, subject or stage). `to_json` gives the request
+    grammar's form back: `parse` of it builds an equal operation."""
 
     name: ClassVar[str]
     needs_stage: ClassVar[bool] = True
@@ -64,6 +65,9 @@ class Operation:
     def image_ids(self) -> dict[str, str]:
         """The image_ids this operation names -> the JSON path of each."""
         return {}
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
 
     def run(self, working: Image.Image, context: RenderContext) -> Image.Image:
         raise NotImplementedError
@@ -82,6 +86,9 @@ class BgRemoveOp(Operation):
         if "remove_artifacts" in opts:  # JSON: a real boolean (the query-string forms "true"/"1" are not)
             boolean(opts["remove_artifacts"], f"{path}.options.remove_artifacts")
         return cls(BgRemoveOptions.parse(opts, prefix=f"{path}.options."))
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.name: {"options": self.options.to_json()}}
 
     def run(self, working: Image.Image, context: RenderContext) -> Image.Image:
         working = working.copy()
@@ -116,6 +123,16 @@ class BgAddOp(Operation):
         size = size_of(opts["size"], f"{base}.size", one_side_ok=False) if "size" in opts else None
         return cls(base, color, image_id, mode, size)  # type: ignore[arg-type]
 
+    def to_json(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"mode": self.mode}
+        if self.color is not None:
+            options["color"] = compose.color_hex(self.color)
+        if self.image_id:
+            options["image_id"] = self.image_id
+        if self.size:
+            options["size"] = size_json(self.size)
+        return {self.name: {"options": options}}
+
     def image_ids(self) -> dict[str, str]:
         return {self.image_id: f"{self.path}.image_id"} if self.image_id else {}
 
@@ -140,6 +157,9 @@ class BorderAddOp(Operation):
         raw = json_object(value, path, {"options"}, {"options"})
         opts = json_object(raw["options"], f"{path}.options", {"image_id"}, {"image_id"})
         return cls(f"{path}.options", asset_id(opts["image_id"], f"{path}.options.image_id"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.name: {"options": {"image_id": self.image_id}}}
 
     def image_ids(self) -> dict[str, str]:
         return {self.image_id: f"{self.path}.image_id"}
@@ -173,6 +193,16 @@ class Graphic:
         color = compose.parse_color(opts["color"], f"{base}.color") if "color" in opts else None
         return cls(path, image_id, image_url, position, size, color)  # type: ignore[arg-type]
 
+    def to_json(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"image_id": self.image_id} if self.image_id else {"image_url": self.image_url}
+        if self.position:
+            options["position"] = position_json(self.position)
+        if self.size:
+            options["size"] = size_json(self.size)
+        if self.color is not None:
+            options["color"] = compose.color_hex(self.color)
+        return {"type": "image", "options": options}
+
 
 def _image_url(url: Any, path: str, allowed_url_hosts: frozenset[str] | None) -> str:
     """None for `allowed_url_hosts` skips the host check (the worker: fetch_url checks the setting)."""
@@ -204,6 +234,9 @@ class GraphicsAddOp(Operation):
         return cls(tuple(
             Graphic.parse(g, f"{path}.graphics[{i}]", allowed_url_hosts=allowed_url_hosts) for i, g in enumerate(graphics)
         ))
+
+    def to_json(self) -> dict[str, Any]:
+        return {self.name: {"graphics": [graphic.to_json() for graphic in self.graphics]}}
 
     def image_ids(self) -> dict[str, str]:
         found: dict[str, str] = {}

@@ -25,8 +25,10 @@ from graphics.processing.fields import (
     boolean,
     json_object,
     kind_of,
+    position_json,
     position_of,
     single_entry,
+    size_json,
     size_of,
     whole_number,
 )
@@ -114,12 +116,53 @@ class GraphicsRequest:
                 found.setdefault(image_id, path)
         return found
 
+    def to_json(self) -> dict[str, Any]:
+        """The canonical JSON form a job stores: `from_json(to_json())` equals this request."""
+        return {
+            "assets": [{spec.asset_id: {"options": _options_json(spec)}} for spec in self.assets],
+            "operations": [operation.to_json() for operation in self.operations],
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> GraphicsRequest:
+        """Rebuild a request that was checked when it was queued. Its `image_url` hosts are
+        not checked again here: `fetch_url` checks the setting of the moment when it fetches."""
+        return parse_request(value, allowed_url_hosts=None)
+
     @property
     def bg_add(self) -> BgAddOp | None:
         return next((op for op in self.operations if isinstance(op, BgAddOp)), None)
 
 
 # --- parsing ------------------------------------------------------------------------------
+
+
+def _options_json(spec: AssetSpec) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if spec.crop:
+        options["crop"] = {"left": spec.crop.left, "top": spec.crop.top, "right": spec.crop.right, "bottom": spec.crop.bottom}
+    if spec.size:
+        options["size"] = size_json(spec.size)
+    if spec.canvas_size:
+        options["canvas"] = {"size": size_json(spec.canvas_size), "color": compose.color_hex(spec.canvas_color)}
+    if spec.position:
+        options["position"] = position_json(spec.position)
+    d = spec.disposition
+    disposition: dict[str, Any] = {"add_as_conversion": d.add_as_conversion, "create_asset": d.create_asset}
+    if d.conversion_name:
+        disposition["conversion_name"] = d.conversion_name
+    if d.data_schema_id is not None:
+        disposition["data_schema_id"] = d.data_schema_id
+    if d.metadata:
+        m = d.metadata
+        disposition["metadata"] = {
+            "inherit": m.inherit, "mode": m.mode,
+            **({"src_asset_id": m.src_asset_id} if m.src_asset_id else {}),
+            **({"inherit_fields": list(m.inherit_fields)} if m.inherit_fields is not None else {}),
+            **({"data": dict(m.data)} if m.data is not None else {}),
+        }
+    options["disposition"] = disposition
+    return options
 
 
 def parse_request(body: Any, *, allowed_url_hosts: frozenset[str] | None = frozenset()) -> GraphicsRequest:

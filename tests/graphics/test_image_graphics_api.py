@@ -29,6 +29,7 @@ from assets.models import DEFAULT_SCHEMA_ID, Asset, Conversion, DataSchema, Job,
 from assets.validators import data_check
 from assets.jobs import job_ring
 from graphics.image_graphics import JOB_KIND
+from graphics.processing.request import GraphicsRequest, parse_request
 from tests.conftest import stored_files
 
 pytestmark = pytest.mark.django_db
@@ -227,7 +228,9 @@ def test_valid_request_is_202_with_job_id_location_and_a_queued_job_row(creator,
     job = Job.objects.get(id=document["job_id"])
     assert job.status == JobStatus.QUEUED
     assert job.kind == JOB_KIND == "image_graphics"
-    assert job.request == body
+    # the canonical form of the request, which rebuilds the same typed request on the worker
+    assert job.request == parse_request(body).to_json()
+    assert GraphicsRequest.from_json(job.request) == parse_request(body)
     assert job.account == creator.user.membership.account
     assert job.user == creator.user
     assert job.output == [] and job.error == [] and job.finished_at is None
