@@ -176,7 +176,7 @@ class AssetLineageView(APIView):
     @extend_schema(responses={200: LineageDocument, **ERRORS})
     def get(self, request: Request, asset_id: str) -> Response:
         asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id)
-        return Response(selectors.lineage_of(asset=asset))
+        return Response(LineageDocument(selectors.lineage_of(asset=asset)).data)
 
 
 class SchemaListView(APIView):

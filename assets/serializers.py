@@ -1,4 +1,5 @@
-"""The JSON documents of SPEC §3 (output), and request shapes for the OpenAPI schema.
+"""The JSON documents of SPEC §3: one serializer each, which both renders the response and
+describes it in the OpenAPI schema.
 
 Input checking lives in `assets.services` / `assets.validators`, where each failure gets
 the field name and the fix in the one error shape; the request serializers here only
@@ -10,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assets.models import Asset, Conversion, DataSchema, Job
@@ -23,68 +26,7 @@ def content_url(request, asset_id: str, name: str) -> str:
     return absolute_url(request, reverse("asset-content", kwargs={"asset_id": asset_id, "name": name}))
 
 
-def conversion_document(conversion: Conversion, request) -> dict[str, Any]:
-    return {
-        "content_type": conversion.content_type,
-        "size": conversion.size,
-        "width": conversion.width,
-        "height": conversion.height,
-        "url": content_url(request, conversion.asset_id, conversion.name),
-        "update_time": serializers.DateTimeField().to_representation(conversion.update_time),
-    }
-
-
-def asset_document(asset: Asset, request) -> dict[str, Any]:
-    dt = serializers.DateTimeField()
-    return {
-        "id": asset.id,
-        "name": asset.name,
-        "status": asset.status,
-        "content_type": asset.content_type,
-        "size": asset.size,
-        "checksum": asset.checksum,
-        "width": asset.width,
-        "height": asset.height,
-        "upload_time": dt.to_representation(asset.upload_time),
-        "update_time": dt.to_representation(asset.update_time),
-        "data_schema_id": asset.data_schema_id,
-        "data": asset.data,
-        "source_asset_id": asset.source_asset_id,
-        "conversions": {c.name: conversion_document(c, request) for c in asset.conversions.all()},
-        "url": content_url(request, asset.id, "original"),
-    }
-
-
-def schema_document(schema: DataSchema) -> dict[str, Any]:
-    dt = serializers.DateTimeField()
-    return {
-        "id": schema.id,
-        "name": schema.name,
-        "schema": schema.schema,
-        "builtin": schema.is_builtin,
-        "created_at": dt.to_representation(schema.created_at),
-        "updated_at": dt.to_representation(schema.updated_at),
-    }
-
-
-def job_document(job: Job) -> dict[str, Any]:
-    dt = serializers.DateTimeField()
-    return {
-        "id": job.id,
-        "job_id": job.id,
-        "kind": job.kind,
-        "status": job.status,
-        "output": job.output,
-        "error": job.error,
-        "user": job.user.get_username() if job.user else None,
-        "attempts": job.attempts,
-        "created_at": dt.to_representation(job.created_at),
-        "started_at": dt.to_representation(job.started_at) if job.started_at else None,
-        "finished_at": dt.to_representation(job.finished_at) if job.finished_at else None,
-    }
-
-
-# --- shapes for the OpenAPI schema -------------------------------------------------------
+# --- the documents -----------------------------------------------------------------------
 
 
 class ConversionDocument(serializers.Serializer):
@@ -92,8 +34,12 @@ class ConversionDocument(serializers.Serializer):
     size = serializers.IntegerField()
     width = serializers.IntegerField()
     height = serializers.IntegerField()
-    url = serializers.URLField()
+    url = serializers.SerializerMethodField()
     update_time = serializers.DateTimeField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, conversion: Conversion) -> str:
+        return content_url(self.context.get("request"), conversion.asset_id, conversion.name)
 
 
 class AssetDocument(serializers.Serializer):
@@ -110,8 +56,16 @@ class AssetDocument(serializers.Serializer):
     data_schema_id = serializers.IntegerField()
     data = serializers.DictField()
     source_asset_id = serializers.CharField(allow_null=True)
-    conversions = serializers.DictField(child=ConversionDocument())
-    url = serializers.URLField()
+    conversions = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.DictField(child=ConversionDocument()))
+    def get_conversions(self, asset: Asset) -> dict[str, Any]:
+        return {c.name: ConversionDocument(c, context=self.context).data for c in asset.conversions.all()}
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, asset: Asset) -> str:
+        return content_url(self.context.get("request"), asset.id, "original")
 
 
 class AssetUploadRequest(serializers.Serializer):
@@ -142,19 +96,19 @@ class SchemaRequest(serializers.Serializer):
 
 class SchemaDocument(SchemaRequest):
     id = serializers.IntegerField()
-    builtin = serializers.BooleanField()
+    builtin = serializers.BooleanField(source="is_builtin")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
 
 class JobDocument(serializers.Serializer):
     id = serializers.CharField()
-    job_id = serializers.CharField()
+    job_id = serializers.CharField(source="id")
     kind = serializers.CharField()
     status = serializers.ChoiceField(choices=["QUEUED", "OK", "ERROR"])
     output = serializers.ListField(child=serializers.DictField())
     error = serializers.ListField(child=serializers.DictField())
-    user = serializers.CharField(allow_null=True)
+    user = serializers.CharField(source="user.username", allow_null=True)
     attempts = serializers.IntegerField(help_text="attempts started so far (a job is retried only when its worker died)")
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True, help_text="when the latest attempt started; null while waiting")
@@ -167,3 +121,19 @@ class ErrorDocument(serializers.Serializer):
     message = serializers.CharField()
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
     request_id = serializers.CharField()
+
+
+def asset_document(asset: Asset, request) -> dict[str, Any]:
+    return AssetDocument(asset, context={"request": request}).data
+
+
+def conversion_document(conversion: Conversion, request) -> dict[str, Any]:
+    return ConversionDocument(conversion, context={"request": request}).data
+
+
+def schema_document(schema: DataSchema) -> dict[str, Any]:
+    return SchemaDocument(schema).data
+
+
+def job_document(job: Job) -> dict[str, Any]:
+    return JobDocument(job).data

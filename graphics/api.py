@@ -20,6 +20,7 @@ from assets.validators import upload_present_check
 from graphics import services
 from graphics.image_graphics import JOB_KIND, image_graphics_job_create, image_graphics_request_parse
 from graphics.permissions import CanRemoveBackground, CanRunImageGraphics
+from graphics.serializers import BgRemoveSavedDocument
 from graphics.openapi import (
     BG_REMOVE_QUERY,
     BG_REMOVE_RESPONSES,
@@ -56,7 +57,7 @@ def _respond(request: Request, bg: services.BgRemoveRequest, data: bytes, upload
         body = services.bg_result_save(
             account=account, user=request.user, png=result.png, request=bg, upload_name=upload_name
         )
-        return Response(body, headers=headers)
+        return Response(BgRemoveSavedDocument(body).data, headers=headers)
     response = HttpResponse(result.png, content_type="image/png")
     for key, value in headers.items():
         response[key] = value

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from graphics.serializers import BgRemoveSavedDocument
 from assets.openapi import BINARY, CONVERSION_NAME, HEX32, JSON_OBJECT, SCHEMA_ID, TEXT, error_responses
 from graphics.processing.request import MAX_ASSETS, MAX_GRAPHICS, MAX_OPERATIONS, MAX_SIDE
 
@@ -163,21 +164,8 @@ BG_REMOVE_UPLOAD_QUERY = [
     ),
 ]
 IMAGE_UPLOAD = {"type": "object", "required": ["image"], "properties": {"image": {**BINARY, "description": "the image"}}}
-SAVED = _object(
-    {
-        "status": {"type": "string", "enum": ["ok"]},
-        "mode": {"type": "string", "enum": ["save_image"]},
-        "disposition": {"type": "string", "enum": ["add_conversion", "add_new_asset"]},
-        "asset_id": HEX32,
-        "conversion_name": {"type": "string", "pattern": CONVERSION_NAME},
-        "source_asset_id": HEX32,
-        "metadata": {"type": "string", "enum": ["inherit"]},
-        "new_asset_id": HEX32,
-    },
-    ["status", "mode", "disposition"],
-)
 BG_REMOVE_RESPONSES = {
     (200, "image/png"): OpenApiResponse({"type": "string", "format": "binary"}, description="get_image, get_image_and_save"),
-    (200, "application/json"): OpenApiResponse(SAVED, description="save_image"),
+    (200, "application/json"): OpenApiResponse(BgRemoveSavedDocument, description="save_image"),
     **error_responses(400, 401, 403, 404, 413, 415),
 }
