@@ -3,7 +3,6 @@ selector, render its result."""
 
 from __future__ import annotations
 
-import os
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assets import selectors, services
-from assets.downloads import file_response
+from assets.downloads import stored_file_response
 from assets.errors import FieldError
 from assets.openapi import (
     ASSET_LIST_PARAMETERS,
@@ -113,20 +112,7 @@ class AssetContentView(APIView):
     @extend_schema(parameters=[path_name(CONTENT_NAME, "original, or a conversion name")], responses=CONTENT_RESPONSES)
     def get(self, request: Request, asset_id: str, name: str):
         asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id)
-        if name == "original":
-            stored, filename = asset, asset.name
-        else:
-            stored = selectors.conversion_get(asset=asset, name=name)
-            stem = os.path.splitext(asset.name)[0]
-            filename = f"{stem}_{name}{os.path.splitext(stored.file.name)[1]}"
-        return file_response(
-            request,
-            name=stored.file.name,
-            size=stored.size,
-            content_type=stored.content_type,
-            checksum=stored.checksum,
-            filename=filename,
-        )
+        return stored_file_response(request, *selectors.stored_file_get(asset=asset, name=name))
 
     @extend_schema(
         parameters=[path_name(CONVERSION_NAME, "the conversion name; not original")],

@@ -53,6 +53,14 @@ def _stream(name: str, start: int, length: int) -> Iterator[bytes]:
             yield chunk
 
 
+def stored_file_response(request: HttpRequest, stored, filename: str) -> HttpResponse:
+    """`file_response` for an asset or a conversion (selectors.stored_file_get)."""
+    return file_response(
+        request, name=stored.file.name, size=stored.size, content_type=stored.content_type,
+        checksum=stored.checksum, filename=filename,
+    )
+
+
 def file_response(
     request: HttpRequest, *, name: str, size: int, content_type: str, checksum: str, filename: str
 ) -> HttpResponse:

@@ -3,6 +3,8 @@ ids that do not exist (404), as SPEC §2 requires."""
 
 from __future__ import annotations
 
+import os
+
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -49,6 +51,15 @@ def conversion_get(*, asset: Asset, name: str) -> Conversion:
             code="conversion_not_found",
         )
     return conversion
+
+
+def stored_file_get(*, asset: Asset, name: str) -> tuple[Asset | Conversion, str]:
+    """The asset's file `name` ("original", or a conversion's name) and the file name a
+    download offers: `<stem>_<name><ext>` for a conversion. 404 if there is none."""
+    if name == "original":
+        return asset, asset.name
+    stored = conversion_get(asset=asset, name=name)
+    return stored, f"{os.path.splitext(asset.name)[0]}_{name}{os.path.splitext(stored.file.name)[1]}"
 
 
 def asset_list(*, user, filters: dict[str, Any]) -> QuerySet[Asset]:

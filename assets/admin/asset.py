@@ -3,14 +3,12 @@ ways and `data` validated against its schema on the change page; the admin-only 
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.urls import path, reverse
@@ -18,10 +16,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 
 from assets.admin.fields import PrettyJSONField
-from assets.downloads import file_response
+from assets.downloads import stored_file_response
+from assets.errors import NotFound
 from assets.models import Asset, Conversion, DataSchema
-from assets.selectors import lineage_of
-from assets.services import files_delete_on_commit
+from assets.selectors import lineage_of, stored_file_get
+from assets.services import assets_delete
 from assets.validators import data_check
 
 CHECKERBOARD = "background: repeating-conic-gradient(#ddd 0% 25%, #fff 0% 50%) 50% / 16px 16px;"
@@ -197,17 +196,11 @@ class AssetAdmin(admin.ModelAdmin):
             raise PermissionDenied
         if asset is None:
             raise Http404("no such asset")
-        if name == "original":
-            stored, filename = asset, asset.name
-        else:
-            stored = asset.conversions.filter(name=name).first()
-            if stored is None:
-                raise Http404("no such conversion")
-            filename = f"{os.path.splitext(asset.name)[0]}_{name}{os.path.splitext(stored.file.name)[1]}"
-        response = file_response(
-            request, name=stored.file.name, size=stored.size, content_type=stored.content_type,
-            checksum=stored.checksum, filename=filename,
-        )
+        try:
+            stored, filename = stored_file_get(asset=asset, name=name)
+        except NotFound:
+            raise Http404("no such conversion") from None
+        response = stored_file_response(request, stored, filename)
         if request.GET.get("download"):
             response["Content-Disposition"] = content_disposition_header(True, filename)
         # Uploaded bytes on the admin's origin: never let them run as a document.
@@ -256,17 +249,7 @@ class AssetAdmin(admin.ModelAdmin):
             obj.save(update_fields=[*changed, "update_time"])
 
     def delete_model(self, request, obj: Asset) -> None:
-        with transaction.atomic():
-            paths = [obj.file.name, *obj.conversions.values_list("file", flat=True)]
-            obj.delete()
-            files_delete_on_commit(paths)
+        assets_delete(ids=[obj.pk])
 
     def delete_queryset(self, request, queryset) -> None:
-        with transaction.atomic():
-            ids = list(queryset.values_list("pk", flat=True))
-            paths = [
-                *Asset.objects.filter(pk__in=ids).values_list("file", flat=True),
-                *Conversion.objects.filter(asset_id__in=ids).values_list("file", flat=True),
-            ]
-            Asset.objects.filter(pk__in=ids).delete()
-            files_delete_on_commit(paths)
+        assets_delete(ids=list(queryset.values_list("pk", flat=True)))

@@ -10,8 +10,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from assets.admin.fields import PrettyJSONField
-from assets.models import Asset, DataSchema
-from assets.validators import data_check, schema_check
+from assets.models import DataSchema
+from assets.services.schemas import schema_replacement_problem
+from assets.validators import schema_check
 
 class DataSchemaAdminForm(forms.ModelForm):
     schema = PrettyJSONField(label="schema", help_text="A JSON Schema (draft 2020-12) for assets' data.")
@@ -29,17 +30,9 @@ class DataSchemaAdminForm(forms.ModelForm):
         schema = self.cleaned_data.get("schema")
         if self.instance.pk is not None and not schema_check(schema):
             # The API's rule (PUT assetschemas/{id}): no asset may stop satisfying it.
-            DataSchema.objects.select_for_update().filter(pk=self.instance.pk).first()
-            failing = [
-                asset_id
-                for asset_id, data in Asset.objects.filter(data_schema_id=self.instance.pk).values_list("id", "data")
-                if data_check(data, schema)
-            ]
-            if failing:
-                raise ValidationError(
-                    f"{len(failing)} asset(s) using this schema would no longer satisfy it "
-                    f"(first: {failing[0]}); update their data first or create a new schema"
-                )
+            problem = schema_replacement_problem(schema_id=self.instance.pk, schema=schema)
+            if problem:
+                raise ValidationError(problem)
         return schema  # DataSchema.clean checks it is a valid draft 2020-12 schema
 
     def _post_clean(self) -> None:

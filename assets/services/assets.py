@@ -13,7 +13,7 @@ from django.db import transaction
 
 from assets.errors import ApiError, FieldError
 from core.imaging import ImageInfo, image_describe
-from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, DataSchema
+from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, Conversion, DataSchema
 from assets.selectors import account_of, asset_get, schema_get
 from assets.services.files import files_delete_on_commit, stored_file
 from assets.validators import data_check, json_object_field, upload_check
@@ -144,11 +144,22 @@ def asset_create_from_bytes(
 
 
 def asset_delete(*, user, asset_id: str) -> None:
-    """Delete the asset, its conversions and their files. Derived assets are left alone."""
+    """DELETE assets/{id}: the user's asset (404 if not in the account), as `assets_delete`."""
     with transaction.atomic():
         asset = asset_get(account=account_of(user), asset_id=asset_id, for_update=True)
-        paths = [asset.file.name, *asset.conversions.values_list("file", flat=True)]
-        asset.delete()
+        assets_delete(ids=[asset.pk])
+
+
+def assets_delete(*, ids: list[str]) -> None:
+    """Delete the assets, their conversions and, once that has committed, their files.
+    Derived assets are left alone (their source_asset_id stays, dangling). The API and the
+    admin both delete through here."""
+    with transaction.atomic():
+        paths = [
+            *Asset.objects.filter(pk__in=ids).values_list("file", flat=True),
+            *Conversion.objects.filter(asset_id__in=ids).values_list("file", flat=True),
+        ]
+        Asset.objects.filter(pk__in=ids).delete()
         files_delete_on_commit(paths)
 
 

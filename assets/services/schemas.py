@@ -46,23 +46,33 @@ def _schema_for_write(*, user, schema_id: Any) -> DataSchema:
     return obj
 
 
+def schema_replacement_problem(*, schema_id: int, schema: dict[str, Any]) -> str | None:
+    """Why data schema `schema_id` cannot become `schema` (an asset using it would stop
+    satisfying it), or None. Locks the schema's row: call it inside the transaction that
+    saves. PUT assetschemas/{id} and the admin's schema form both check through here."""
+    DataSchema.objects.select_for_update().filter(pk=schema_id).first()
+    failing = [
+        asset_id
+        for asset_id, data in Asset.objects.filter(data_schema_id=schema_id).values_list("id", "data")
+        if data_check(data, schema)
+    ]
+    if not failing:
+        return None
+    return (
+        f"{len(failing)} asset(s) using data schema {schema_id} would no longer satisfy it "
+        f"(first: {failing[0]}); update their data first or create a new schema"
+    )
+
+
 def schema_update(*, user, schema_id: Any, name: Any, schema: Any) -> DataSchema:
     """Replace a schema. Refused (409) if an asset using it would stop validating."""
     name, schema = _schema_fields(name, schema)
     with transaction.atomic():
         obj = _schema_for_write(user=user, schema_id=schema_id)
-        obj = DataSchema.objects.select_for_update().get(pk=obj.pk)
-        failing = [
-            asset_id
-            for asset_id, data in Asset.objects.filter(data_schema=obj).values_list("id", "data")
-            if data_check(data, schema)
-        ]
-        if failing:
-            raise Conflict(
-                f"{len(failing)} asset(s) using data schema {obj.id} would no longer satisfy it "
-                f"(first: {failing[0]}); update their data first or create a new schema",
-                code="schema_in_use",
-            )
+        problem = schema_replacement_problem(schema_id=obj.pk, schema=schema)
+        if problem:
+            raise Conflict(problem, code="schema_in_use")
+        obj = DataSchema.objects.get(pk=obj.pk)
         obj.name, obj.schema = name, schema
         obj.full_clean()
         obj.save()

@@ -482,7 +482,9 @@ def test_changing_a_schema_is_validated_and_refused_when_assets_would_break(web,
     fields["schema"] = '{"type": "object", "required": ["sku"]}'  # the asset has no sku
     response = web.post(url, fields)
     assert response.status_code == 200
-    assert "1 asset(s) using this schema would no longer satisfy it" in " ".join(response.context["adminform"].form.errors["schema"])
+    assert f"1 asset(s) using data schema {schema.id} would no longer satisfy it (first: {priced.id})" in " ".join(
+        response.context["adminform"].form.errors["schema"]
+    )
     fields["schema"] = '{"type": "nonsense"}'
     response = web.post(url, fields)
     assert "not a valid JSON Schema" in " ".join(response.context["adminform"].form.errors["schema"])
