@@ -97,6 +97,47 @@ def _checked_address(host: str, port: int, *, wait: float, allow_private: bool) 
     return addresses[0]
 
 
+def _open(scheme: str, host: str, port: int, sock: socket.socket, timeout: float) -> http.client.HTTPConnection:
+    """An HTTP(S) connection over the socket already connected to the checked address."""
+    if scheme == "https":
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(host, port, timeout=timeout)
+        connection.sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+    else:
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        connection.sock = sock
+    return connection
+
+
+def _body(response: http.client.HTTPResponse, url: str, max_bytes: int) -> bytes:
+    if response.status != 200:
+        raise FetchError(f"{url} answered HTTP {response.status}")
+    chunks, total = [], 0
+    while chunk := response.read1(64 * 1024):
+        total += len(chunk)
+        if total > max_bytes:
+            raise FetchError(f"{url} is larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _cut_when_late(sock: socket.socket, seconds: float) -> tuple[threading.Timer, threading.Event]:
+    """A started timer that shuts the socket down after `seconds`, whatever the fetch is
+    waiting for, and the event it sets when it did."""
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    return timer, expired
+
+
 def fetch_url(
     url: str,
     *,
@@ -116,48 +157,22 @@ def fetch_url(
         raise FetchError(f"{url} is not on an allowed host")
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = _checked_address(
-        host, port, wait=_remaining(deadline, url, timeout), allow_private=allow_private
-    )
-    expired = threading.Event()
+    address = _checked_address(host, port, wait=_remaining(deadline, url, timeout), allow_private=allow_private)
     try:
         sock = socket.create_connection((address, port), timeout=_remaining(deadline, url, timeout))
     except OSError as exc:
         raise FetchError(f"{url} could not be fetched: {exc}") from None
-
-    def cut() -> None:
-        expired.set()
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed
-
-    timer = threading.Timer(_remaining(deadline, url, timeout), cut)
-    timer.daemon = True
-    timer.start()
+    timer, expired = _cut_when_late(sock, _remaining(deadline, url, timeout))
     connection: http.client.HTTPConnection | None = None
     try:
-        if parts.scheme == "https":
-            tls = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-            connection = http.client.HTTPSConnection(host, port, timeout=timeout)
-            connection.sock = tls
-        else:
-            connection = http.client.HTTPConnection(host, port, timeout=timeout)
-            connection.sock = sock
+        connection = _open(parts.scheme, host, port, sock, timeout)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection.request("GET", target, headers={"Host": parts.netloc, "Accept": "image/*"})
         response = connection.getresponse()
-        if response.status != 200:
-            raise FetchError(f"{url} answered HTTP {response.status}")
-        chunks, total = [], 0
-        while chunk := response.read1(64 * 1024):
-            total += len(chunk)
-            if total > max_bytes:
-                raise FetchError(f"{url} is larger than {max_bytes} bytes")
-            chunks.append(chunk)
+        body = _body(response, url, max_bytes)
         if expired.is_set() or response.length:
             raise FetchError(f"{url} took longer than {timeout} s" if expired.is_set() else f"{url} ended early")
-        return b"".join(chunks)
+        return body
     except (OSError, http.client.HTTPException, ValueError) as exc:
         if expired.is_set():
             raise FetchError(f"{url} took longer than {timeout} s") from None
