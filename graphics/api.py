@@ -43,9 +43,9 @@ def _target_check(request: Request, bg: services.BgRemoveRequest) -> None:
 
 
 def _respond(request: Request, bg: services.BgRemoveRequest, data: bytes, upload_name: str | None):
-    """Run the model once and answer per the mode."""
-    account = account_of(request.user)
-    result = services.bg_remove_run(data, options=bg.options)
+    """Call the one service, then render what it did per the mode."""
+    outcome = services.bg_remove(user=request.user, request=bg, image=data, upload_name=upload_name)
+    result = outcome.result
     headers = {
         "X-Model": result.model,
         "X-Foreground-Left": str(result.bbox[0]),
@@ -53,19 +53,11 @@ def _respond(request: Request, bg: services.BgRemoveRequest, data: bytes, upload
         "X-Foreground-Width": str(result.bbox[2]),
         "X-Foreground-Height": str(result.bbox[3]),
     }
-    if bg.mode == "save_image":
-        body = services.bg_result_save(
-            account=account, user=request.user, png=result.png, request=bg, upload_name=upload_name
-        )
-        return Response(BgRemoveSavedDocument(body).data, headers=headers)
-    response = HttpResponse(result.png, content_type="image/png")
-    for key, value in headers.items():
-        response[key] = value
-    if bg.mode == "get_image_and_save":
-        job = services.bg_save_job_create(
-            account=account, user=request.user, png=result.png, request=bg, upload_name=upload_name
-        )
-        response["X-Job-Id"] = job.id
+    if outcome.saved is not None:
+        return Response(BgRemoveSavedDocument(outcome.saved).data, headers=headers)
+    response = HttpResponse(result.png, content_type="image/png", headers=headers)
+    if outcome.job is not None:
+        response["X-Job-Id"] = outcome.job.id
     return response
 
 
@@ -79,7 +71,7 @@ class BgRemoveUploadView(APIView):
         request={"multipart/form-data": IMAGE_UPLOAD}, parameters=BG_REMOVE_UPLOAD_QUERY, responses=BG_REMOVE_RESPONSES
     )
     def post(self, request: Request):
-        bg = services.bg_remove_request_parse(request.query_params, path_asset_id=None)
+        bg = services.BgRemoveRequest.from_query(request.query_params, path_asset_id=None)
         _target_check(request, bg)
         data, name = _upload_bytes(request)
         return _respond(request, bg, data, name)
@@ -94,7 +86,7 @@ class BgRemoveAssetView(APIView):
     @extend_schema(parameters=BG_REMOVE_QUERY, responses=BG_REMOVE_RESPONSES)
     def get(self, request: Request, asset_id: str):
         asset = asset_get(account=account_of(request.user), asset_id=asset_id)
-        bg = services.bg_remove_request_parse(request.query_params, path_asset_id=asset.id)
+        bg = services.BgRemoveRequest.from_query(request.query_params, path_asset_id=asset.id)
         with default_storage.open(asset.file.name, "rb") as handle:
             data = handle.read()
         return _respond(request, bg, data, asset.name)
@@ -102,7 +94,7 @@ class BgRemoveAssetView(APIView):
     @extend_schema(request={"multipart/form-data": IMAGE_UPLOAD}, parameters=BG_REMOVE_QUERY, responses=BG_REMOVE_RESPONSES)
     def post(self, request: Request, asset_id: str):
         asset = asset_get(account=account_of(request.user), asset_id=asset_id)
-        bg = services.bg_remove_request_parse(request.query_params, path_asset_id=asset.id)
+        bg = services.BgRemoveRequest.from_query(request.query_params, path_asset_id=asset.id)
         data, name = _upload_bytes(request)
         return _respond(request, bg, data, name)
 

@@ -23,7 +23,7 @@ from django.core.files.storage import default_storage
 from assets.errors import FieldError
 from assets.jobs import Attempt, JobItem, LeaseLost, item_asset_id, item_files, item_key, job_submit
 from assets.models import Account, Asset, Job
-from assets.selectors import asset_get
+from assets.selectors import account_of, asset_get
 from assets.services import asset_create_from_bytes, conversion_save, stored_file
 from core.imaging import image_describe
 from assets.validators import asset_id_check, conversion_name_check
@@ -56,6 +56,53 @@ class BgRemoveRequest:
     def saves(self) -> bool:
         return self.mode != "get_image"
 
+    @classmethod
+    def from_query(cls, query: Mapping[str, str], *, path_asset_id: str | None) -> BgRemoveRequest:
+        """Validate the query string by the rules of SPEC §4, in their order.
+
+        `path_asset_id` is the asset of `assets/{id}/addons/bg_remove`; None on the upload
+        endpoint, where `asset_id` comes from the query. Each failure is a 400 naming the
+        parameter. With mode=get_image the disposition parameters are not validated.
+        """
+        mode = query.get("mode", "get_image")
+        if mode not in MODES:
+            raise FieldError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+        options = background.BgRemoveOptions.parse(
+            {k: query[k] for k in ("bg_mode", "strength", "remove_artifacts") if k in query}, names={"mode": "bg_mode"}
+        )
+        if mode == "get_image":
+            return cls(mode, None, path_asset_id, None, None, options)
+
+        disposition = query.get("disposition")
+        if disposition is None or disposition == "":
+            raise FieldError(
+                "disposition", f"is required with mode={mode}; use add_conversion or add_new_asset", code="required"
+            )
+        if disposition not in DISPOSITIONS:
+            raise FieldError("disposition", f"must be one of {', '.join(DISPOSITIONS)}, got {disposition!r}")
+        asset_id = path_asset_id
+        if path_asset_id is None and query.get("asset_id"):
+            asset_id = asset_id_check(query["asset_id"], field="asset_id")
+        conversion_name = None
+        if disposition == "add_conversion":
+            if asset_id is None:
+                raise FieldError(
+                    "asset_id", "is required with disposition=add_conversion: the asset that receives the conversion",
+                    code="required",
+                )
+            conversion_name = conversion_name_check(query.get("conversion_name"))
+        metadata = query.get("metadata")
+        if metadata is not None:
+            if disposition != "add_new_asset":
+                raise FieldError("metadata", "is only allowed with disposition=add_new_asset")
+            if metadata != "inherit":
+                raise FieldError("metadata", f"must be inherit, got {metadata!r}")
+            if asset_id is None:
+                raise FieldError(
+                    "asset_id", "is required with metadata=inherit: the asset whose data is copied", code="required"
+                )
+        return cls(mode, disposition, asset_id, conversion_name, metadata, options)
+
     def to_json(self) -> dict[str, Any]:
         """The form a background-save job stores (the options only shaped the PNG)."""
         return {
@@ -78,53 +125,6 @@ class BgRemoveRequest:
         )
 
 
-def bg_remove_request_parse(query: Mapping[str, str], *, path_asset_id: str | None) -> BgRemoveRequest:
-    """Validate the query string by the rules of SPEC §4, in their order.
-
-    `path_asset_id` is the asset of `assets/{id}/addons/bg_remove`; None on the upload
-    endpoint, where `asset_id` comes from the query. Each failure is a 400 naming the
-    parameter. With mode=get_image the disposition parameters are not validated.
-    """
-    mode = query.get("mode", "get_image")
-    if mode not in MODES:
-        raise FieldError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
-    options = background.BgRemoveOptions.parse(
-        {k: query[k] for k in ("bg_mode", "strength", "remove_artifacts") if k in query}, names={"mode": "bg_mode"}
-    )
-    if mode == "get_image":
-        return BgRemoveRequest(mode, None, path_asset_id, None, None, options)
-
-    disposition = query.get("disposition")
-    if disposition is None or disposition == "":
-        raise FieldError(
-            "disposition", f"is required with mode={mode}; use add_conversion or add_new_asset", code="required"
-        )
-    if disposition not in DISPOSITIONS:
-        raise FieldError("disposition", f"must be one of {', '.join(DISPOSITIONS)}, got {disposition!r}")
-    asset_id = path_asset_id
-    if path_asset_id is None and query.get("asset_id"):
-        asset_id = asset_id_check(query["asset_id"], field="asset_id")
-    conversion_name = None
-    if disposition == "add_conversion":
-        if asset_id is None:
-            raise FieldError(
-                "asset_id", "is required with disposition=add_conversion: the asset that receives the conversion",
-                code="required",
-            )
-        conversion_name = conversion_name_check(query.get("conversion_name"))
-    metadata = query.get("metadata")
-    if metadata is not None:
-        if disposition != "add_new_asset":
-            raise FieldError("metadata", "is only allowed with disposition=add_new_asset")
-        if metadata != "inherit":
-            raise FieldError("metadata", f"must be inherit, got {metadata!r}")
-        if asset_id is None:
-            raise FieldError(
-                "asset_id", "is required with metadata=inherit: the asset whose data is copied", code="required"
-            )
-    return BgRemoveRequest(mode, disposition, asset_id, conversion_name, metadata, options)
-
-
 @dataclass(frozen=True)
 class BgRemoveResult:
     png: bytes
@@ -143,6 +143,30 @@ def bg_remove_run(data: bytes, *, options: background.BgRemoveOptions, field: st
     cutout = background.remove_background(image, options=options, models=settings.BG_REMOVE_MODELS)
     png = png_encode(cutout.image, level=settings.BG_REMOVE_PNG_LEVEL)
     return BgRemoveResult(png=png, model=cutout.model, bbox=cutout.bbox)
+
+
+@dataclass(frozen=True)
+class BgRemoveOutcome:
+    """What `bg_remove` did: the result, and the save's body (save_image) or job
+    (get_image_and_save)."""
+
+    result: BgRemoveResult
+    saved: dict[str, Any] | None = None
+    job: Job | None = None
+
+
+def bg_remove(*, user, request: BgRemoveRequest, image: bytes, upload_name: str | None) -> BgRemoveOutcome:
+    """Remove the background of `image` once and do what `request.mode` says: return it,
+    save it now (save_image), or return it and save it on the worker (get_image_and_save)."""
+    result = bg_remove_run(image, options=request.options)
+    if request.mode == "get_image":
+        return BgRemoveOutcome(result)
+    account = account_of(user)
+    if request.mode == "save_image":
+        body = bg_result_save(account=account, user=user, png=result.png, request=request, upload_name=upload_name)
+        return BgRemoveOutcome(result, saved=body)
+    job = bg_save_job_create(account=account, user=user, png=result.png, request=request, upload_name=upload_name)
+    return BgRemoveOutcome(result, job=job)
 
 
 def new_asset_name(source: Asset | None, upload_name: str | None) -> str:
