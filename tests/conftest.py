@@ -1,5 +1,12 @@
-"""Shared fixtures: a temporary MEDIA_ROOT for every test, users with roles and keys,
-API clients authenticated as them.
+"""Shared fixtures and helpers of the whole suite.
+
+- `media_root` (autouse): a temporary MEDIA_ROOT for every test; `stored_files` lists it.
+- Factories: `make_asset` (an asset made from real image bytes through the service),
+  `add_conversion`; the fixtures `make_user`, `client_for`, `admin_client_api` and
+  `creator` (users with a role and an API key, API clients authenticated as them).
+- `assert_error`: the one error shape of SPEC §2, for Django test responses and for
+  `requests` responses alike.
+- A real S3-compatible server (moto) for the storage tests.
 
 Transactional tests use plain `django_db(transaction=True)`, never serialized_rollback:
 the flush after each one re-creates data schema 0 through the post_migrate signal
@@ -20,13 +27,18 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from datetime import datetime
+from functools import lru_cache
+
 import boto3
 import pytest
 from botocore.config import Config
+from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 
-from assets.models import Account, Role
-from assets.services import account_user_create, api_key_create
+from assets.models import Account, Asset, Conversion, Role
+from assets.services import account_user_create, api_key_create, asset_create_from_bytes, conversion_save
+from tests.images import image_probe_bytes, jpeg_bytes, png_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +62,119 @@ def media_root(settings, tmp_path) -> Path:
 def stored_files(root: Path) -> list[Path]:
     """Every file under the media root (what a failed save must not leave behind)."""
     return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+# --- the one error shape ----------------------------------------------------------------------
+
+ERROR_KEYS = {"status", "code", "message", "errors", "request_id"}
+REQUIRED_ERROR_KEYS = {"status", "code", "message", "request_id"}
+
+
+def assert_error(
+    response,
+    status: int | range,
+    *,
+    code: str | None = None,
+    field: str | None = None,
+    errors: bool | None = None,
+) -> dict:
+    """The one error shape of SPEC §2; returns the body.
+
+        {"status": "error", "code", "message", "errors"?: {field: [message, ...]}, "request_id"}
+
+    Works for a Django test response and for a `requests` response. Always checked: the
+    status (an int, or a range such as range(400, 500)), Content-Type application/json,
+    no keys but those above, a non-empty code and message, the body's request_id equal to
+    the X-Request-Id header, and, when `errors` is present, non-empty lists of non-empty
+    strings under non-empty field names.
+
+    code: the body's code must be this. field: `errors` names exactly this field and the
+    message names it too. errors=False: no `errors` at all (not a validation failure);
+    errors=True: `errors` must be present.
+    """
+    if isinstance(status, range):
+        assert response.status_code in status, (response.status_code, response.content[:800])
+    else:
+        assert response.status_code == status, (response.status_code, response.content[:800])
+    headers = response.headers  # case-insensitive for both kinds of response
+    assert headers["Content-Type"] == "application/json", headers["Content-Type"]
+    body = response.json()
+    assert isinstance(body, dict), body
+    assert REQUIRED_ERROR_KEYS <= set(body) <= ERROR_KEYS, body
+    assert body["status"] == "error", body
+    assert isinstance(body["code"], str) and body["code"], body
+    assert isinstance(body["message"], str) and body["message"], body
+    assert body["request_id"] and body["request_id"] == headers["X-Request-Id"], body
+    if "errors" in body:
+        assert isinstance(body["errors"], dict) and body["errors"], body
+        for name, messages in body["errors"].items():
+            assert isinstance(name, str) and name, body
+            assert isinstance(messages, list) and messages, body
+            assert all(isinstance(m, str) and m for m in messages), body
+    if errors is not None:
+        assert ("errors" in body) is errors, body
+    if code is not None:
+        assert body["code"] == code, body
+    if field is not None:
+        assert list(body.get("errors", {})) == [field], body
+        assert field in body["message"], body
+    return body
+
+
+# --- factories --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def small_jpeg(name: str = "astronaut", size: tuple[int, int] = (96, 64)) -> bytes:
+    """A small real photograph as JPEG bytes (cached: the same bytes every call)."""
+    return jpeg_bytes(name, size)
+
+
+@lru_cache(maxsize=None)
+def small_png(name: str = "coffee", size: tuple[int, int] = (60, 40)) -> bytes:
+    """A small real photograph as PNG bytes (cached: the same bytes every call)."""
+    return png_bytes(name, size)
+
+
+def make_asset(
+    owner,
+    name: str = "photo.jpg",
+    body: bytes | None = None,
+    *,
+    source: Asset | str | None = None,
+    upload_time: datetime | None = None,
+    **fields,
+) -> Asset:
+    """A stored asset made from real image bytes by assets.services.asset_create_from_bytes.
+
+    owner: a user with an account, an API client from `client_for` (its `.user`), or an
+    Account (the asset then has no creator). body: the image (default: `small_jpeg()`).
+    source: the asset (or id) it derives from. upload_time: backdates the row, for tests
+    of ordering. Other keywords (data, data_schema, ...) go to the service.
+    """
+    if isinstance(owner, Account):
+        account, user = owner, None
+    else:
+        user = getattr(owner, "user", owner)
+        account = user.membership.account
+    if source is not None:
+        fields["source_asset_id"] = source.id if isinstance(source, Asset) else source
+    asset = asset_create_from_bytes(
+        account=account, user=user, data_bytes=small_jpeg() if body is None else body, name=name, **fields
+    )
+    if upload_time is not None:
+        Asset.objects.filter(pk=asset.pk).update(upload_time=upload_time)
+        asset.refresh_from_db()
+    return asset
+
+
+def add_conversion(asset: Asset, name: str, body: bytes | None = None) -> Conversion:
+    """Conversion `name` of `asset` holding the real image `body` (default: `small_png()`),
+    saved by assets.services.conversion_save."""
+    body = small_png() if body is None else body
+    return conversion_save(
+        asset=asset, name=name, content=ContentFile(body), info=image_probe_bytes(body, max_pixels=10**8)
+    )
 
 
 @pytest.fixture
@@ -85,6 +210,12 @@ def client_for(make_user) -> Callable[..., APIClient]:
 @pytest.fixture
 def admin_client_api(client_for) -> APIClient:
     return client_for(Role.ADMIN)
+
+
+@pytest.fixture
+def creator(client_for) -> APIClient:
+    """An API client of a CREATOR of "acme" (`.user`, `.key`)."""
+    return client_for(Role.CREATOR)
 
 
 @pytest.fixture
