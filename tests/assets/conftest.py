@@ -15,6 +15,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from assets.models import Asset, DataSchema
+from assets.services import schema_create
+from tests.images import decompression_bomb_png_bytes, palette_gif_bytes, png_bytes, truncated_jpeg_bytes
+
 API = "/api/v1"
 ASSETS_URL = f"{API}/assets"
 HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -24,6 +28,58 @@ ASSET_KEYS = {
     "conversions", "url",
 }
 CONVERSION_KEYS = {"content_type", "size", "width", "height", "url", "update_time"}
+
+# Uploads every endpoint taking a file must refuse: name -> (file name, bytes maker, code).
+BAD_FILES = {
+    "truncated_jpeg": ("astronaut.jpg", truncated_jpeg_bytes, "invalid_image"),
+    # GIF keeps its stream open for later frames: the error path must still answer 400.
+    "truncated_gif": ("astronaut.gif", lambda: palette_gif_bytes()[: len(palette_gif_bytes()) // 2], "invalid_image"),
+    # format_samples()'s PNG (the whole coffee photograph), cut in half
+    "truncated_png": ("coffee.png", lambda: png_bytes("coffee")[: len(png_bytes("coffee")) // 2], "invalid_image"),
+    "zero_bytes": ("empty.jpg", lambda: b"", "invalid_image"),
+    "text_named_png": ("photo.png", lambda: b"this is a text file, not a picture\n" * 20, "invalid_image"),
+    "decompression_bomb": ("bomb.png", decompression_bomb_png_bytes, "image_too_large"),
+}
+
+# --- data and data schemas ----------------------------------------------------------------
+
+SMALL_PNG = png_bytes("astronaut", (32, 32))
+# Required keys, types, a pattern and an enum (and an array whose items are typed).
+PRODUCT_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["sku", "title"],
+    "properties": {
+        "sku": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"},
+        "title": {"type": "string"},
+        "price": {"type": "number", "minimum": 0},
+        "color": {"enum": ["red", "green", "blue"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+}
+VALID_PRODUCT = {"sku": "ABC-1234", "title": "Mug", "price": 9.5, "color": "red", "tags": ["a", "b"]}
+
+
+def make_schema(user, schema=None, name="product") -> DataSchema:
+    """A data schema of the user's account, made by assets.services.schema_create."""
+    return schema_create(user=user, name=name, schema=schema or PRODUCT_SCHEMA)
+
+
+def update_url(asset_id: str) -> str:
+    return f"{API}/assets/{asset_id}/data/update"
+
+
+def post_json(client, url, body):
+    return client.post(url, body, format="json")
+
+
+def row_of(asset: Asset) -> tuple:
+    """What a refused data update must leave as it was: (data, data_schema_id, update_time)."""
+    fresh = Asset.objects.get(pk=asset.pk)
+    return fresh.data, fresh.data_schema_id, fresh.update_time
+
+
+# --- requests and responses ---------------------------------------------------------------
 
 
 def sha256(data: bytes) -> str:
