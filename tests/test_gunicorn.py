@@ -21,7 +21,7 @@ import requests
 from django.db import connection
 
 from assets.models import Asset
-from tests.conftest import stored_files
+from tests.conftest import assert_error, stored_files
 from tests.images import jpeg_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,15 +91,6 @@ def server(media_root, tmp_path, make_user) -> Iterator[tuple[str, str]]:
             process.wait(10)
 
 
-def assert_json_error(response: requests.Response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text[:300]
-    assert response.headers["Content-Type"] == "application/json"
-    body = response.json()
-    assert body["status"] == "error" and body["code"] == code and body["message"]
-    assert body["request_id"] == response.headers["X-Request-Id"]
-    return body
-
-
 def multipart(file_name: str, data: bytes, boundary: str = "gunicorn-test-boundary") -> tuple[bytes, str]:
     body = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
@@ -117,14 +108,14 @@ def in_chunks(body: bytes, size: int = 8192) -> Iterator[bytes]:
 def test_a_10000_character_query_is_a_414_in_the_error_shape(server):
     base, key = server
     response = requests.get(f"{base}/api/v1/assets", params={"name": "a" * 10_000}, headers={"X-Api-Key": key}, timeout=10)
-    body = assert_json_error(response, 414, "request_line_too_long")
+    body = assert_error(response, 414, code="request_line_too_long")
     assert "8190 bytes" in body["message"] and "shorten" in body["message"]
 
 
 def test_oversized_headers_are_a_431_in_the_error_shape(server):
     base, key = server
     response = requests.get(f"{base}/api/v1/assets", headers={"X-Api-Key": key, "X-Padding": "p" * 9000}, timeout=10)
-    assert_json_error(response, 431, "headers_too_large")
+    assert_error(response, 431, code="headers_too_large")
 
 
 def test_a_chunked_upload_without_content_length_is_stored(server, media_root):
@@ -148,7 +139,7 @@ def test_a_chunked_body_over_the_limit_is_a_413_that_stores_nothing(server, medi
     response = requests.post(
         f"{base}/api/v1/assets", data=in_chunks(body), headers={"X-Api-Key": key, "Content-Type": content_type}, timeout=30
     )
-    assert_json_error(response, 413, "request_too_large")
+    assert_error(response, 413, code="request_too_large")
     assert Asset.objects.count() == 0
     assert stored_files(media_root) == []
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from assets.models import Asset, DataSchema
+from assets.models import Asset, DataSchema, Job, JobStatus, Role
 from assets.services import schema_create
-from tests.images import decompression_bomb_png_bytes, palette_gif_bytes, png_bytes, truncated_jpeg_bytes
+from tests.conftest import add_conversion, make_asset
+from tests.images import decompression_bomb_png_bytes, jpeg_bytes, palette_gif_bytes, png_bytes, truncated_jpeg_bytes
 
 API = "/api/v1"
 ASSETS_URL = f"{API}/assets"
@@ -120,3 +123,41 @@ def client(admin_client_api) -> APIClient:
 def owner(client):
     """The user behind `client`: the default owner of the assets a test makes."""
     return client.user
+
+
+@pytest.fixture
+def world(make_user, media_root):
+    """The permission tests' world: account "acme" with an asset (data, conversion "thumb",
+    one derived child), a spare data schema (not in use) and a finished job."""
+    owner, owner_key = make_user(Role.ADMIN, "acme", username="owner-acme")
+    account = owner.membership.account
+    original = jpeg_bytes("astronaut", (64, 64))
+    asset = make_asset(owner, "astro.jpg", original, data={"colour": "red"})
+    thumb = png_bytes("chelsea", (30, 20))
+    add_conversion(asset, "thumb", thumb)
+    child = make_asset(owner, "child.png", png_bytes("coffee", (24, 16)), source=asset)
+    schema = DataSchema.objects.create(
+        account=account, name="spare", schema={"type": "object", "properties": {"n": {"type": "integer"}}}
+    )
+    job = Job.objects.create(
+        account=account,
+        user=owner,
+        kind="image_graphics",
+        status=JobStatus.OK,
+        output=[{"name": "thumb", "asset_id": asset.id}],
+        finished_at=timezone.now(),
+    )
+    asset.refresh_from_db()
+    return SimpleNamespace(
+        owner=owner,
+        owner_key=owner_key,
+        account=account,
+        asset=asset,
+        original=original,
+        thumb=thumb,
+        thumb_path=asset.conversions.get(name="thumb").file.name,
+        child=child,
+        schema=schema,
+        job=job,
+        media_root=media_root,
+    )
