@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from assets import selectors, services
 from assets.downloads import stored_file_response
-from assets.errors import FieldError
+
 from assets.openapi import (
     ASSET_LIST_PARAMETERS,
     ASSET_PAGE,
@@ -28,7 +28,8 @@ from assets.openapi import (
     path_name,
 )
 from assets.pagination import AssetPagination
-from assets.parsers import SafeJSONParser, SafeMultiPartParser, single_field, single_file
+from assets.parsers import SafeJSONParser, SafeMultiPartParser, single_file
+from assets.requests import AssetFilters, AssetUpload, DataUpdate, SchemaWrite, json_body
 from assets.permissions import ByMethod, CanAdmin, CanDelete, CanRead, CanWrite
 from assets.serializers import (
     AssetDocument,
@@ -45,29 +46,13 @@ from assets.serializers import (
 ERRORS = error_responses(400, 401, 403, 404)
 
 
-def json_body(request: Request) -> dict:
-    if not isinstance(request.data, dict):
-        raise FieldError("body", "must be a JSON object")
-    return request.data
-
-
-def json_schema_id(value):
-    """A JSON body's `data_schema_id`: null, or a whole number (2.0 is 2, as JSON Schema
-    counts it); a string such as "2" is refused, as the OpenAPI document says."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise FieldError("data_schema_id", f"must be a data schema id (a whole number) or null, got {value!r}")
-    return value
-
-
 class AssetListView(APIView):
     permission_classes = [ByMethod.of(GET=CanRead, POST=CanWrite)]
     parser_classes = [SafeMultiPartParser]
 
     @extend_schema(operation_id="v1_assets_list", parameters=ASSET_LIST_PARAMETERS, responses={200: ASSET_PAGE, **ERRORS})
     def get(self, request: Request) -> Response:
-        queryset = selectors.asset_list(user=request.user, filters=request.query_params)
+        queryset = selectors.asset_list(user=request.user, filters=AssetFilters.from_query(request.query_params))
         paginator = AssetPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response([asset_document(a, request) for a in page])
@@ -76,12 +61,7 @@ class AssetListView(APIView):
         request={"multipart/form-data": ASSET_UPLOAD}, responses={201: AssetDocument, **error_responses(413, 415), **ERRORS}
     )
     def post(self, request: Request) -> Response:
-        asset = services.asset_upload(
-            user=request.user,
-            upload=single_file(request.FILES, "file"),
-            data=single_field(request.data, "data"),
-            data_schema_id=single_field(request.data, "data_schema_id"),
-        )
+        asset = services.asset_upload(user=request.user, request=AssetUpload.from_request(request))
         return Response(
             asset_document(asset, request),
             status=status.HTTP_201_CREATED,
@@ -142,16 +122,11 @@ class AssetDataUpdateView(APIView):
 
     @extend_schema(request={"application/json": DATA_UPDATE}, responses={200: AssetDocument, **error_responses(415), **ERRORS})
     def post(self, request: Request, asset_id: str) -> Response:
-        body = json_body(request)
-        unknown = sorted(set(body) - {"data", "mode", "data_schema_id"})
-        if unknown:
-            raise FieldError(unknown[0], "is not a known field; send data, mode and optionally data_schema_id")
+        selectors.asset_get_for_user(user=request.user, asset_id=asset_id)  # 404 before 400
+        update = DataUpdate.from_body(json_body(request))
         asset = services.asset_data_update(
-            user=request.user,
-            asset_id=asset_id,
-            data=body.get("data"),
-            mode=body.get("mode"),
-            data_schema_id=json_schema_id(body.get("data_schema_id")),
+            user=request.user, asset_id=asset_id, data=update.data, mode=update.mode,
+            data_schema_id=update.data_schema_id,
         )
         return Response(asset_document(asset, request))
 
@@ -175,8 +150,8 @@ class SchemaListView(APIView):
 
     @extend_schema(request={"application/json": SCHEMA_REQUEST}, responses={201: SchemaDocument, **error_responses(415), **ERRORS})
     def post(self, request: Request) -> Response:
-        body = json_body(request)
-        schema = services.schema_create(user=request.user, name=body.get("name"), schema=body.get("schema"))
+        write = SchemaWrite.from_body(json_body(request))
+        schema = services.schema_create(user=request.user, name=write.name, schema=write.schema)
         return Response(schema_document(schema), status=status.HTTP_201_CREATED)
 
 
@@ -193,10 +168,9 @@ class SchemaDetailView(APIView):
         request={"application/json": SCHEMA_REQUEST}, responses={200: SchemaDocument, **error_responses(409, 415), **ERRORS}
     )
     def put(self, request: Request, schema_id: str) -> Response:
-        body = json_body(request)
-        schema = services.schema_update(
-            user=request.user, schema_id=schema_id, name=body.get("name"), schema=body.get("schema")
-        )
+        selectors.schema_get(account=selectors.account_of(request.user), schema_id=schema_id)  # 404 before 400
+        write = SchemaWrite.from_body(json_body(request))
+        schema = services.schema_update(user=request.user, schema_id=schema_id, name=write.name, schema=write.schema)
         return Response(schema_document(schema))
 
     @extend_schema(responses={204: None, 409: ErrorDocument, **ERRORS})

@@ -12,12 +12,11 @@ from django.db.models import Q, QuerySet
 from assets.errors import FieldError, NotFound
 from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, Conversion, DataSchema, Job
 from assets.permissions import membership_of
-from assets.validators import CONVERSION_NAME_RE, conversion_name_check, is_asset_id, text_check
+from assets.requests import AssetFilters
+from assets.validators import CONVERSION_NAME_RE, is_asset_id
 from core.rules import MAX_ID
 
 LINEAGE_MAX_DEPTH = 1000
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no"}
 
 
 def account_of(user) -> Account:
@@ -62,40 +61,25 @@ def stored_file_get(*, asset: Asset, name: str) -> tuple[Asset | Conversion, str
     return stored, f"{os.path.splitext(asset.name)[0]}_{name}{os.path.splitext(stored.file.name)[1]}"
 
 
-def asset_list(*, user, filters: dict[str, Any]) -> QuerySet[Asset]:
-    """The account's assets, newest first, narrowed by the query-string filters.
-
-    `name` contains (case-insensitive); `content_type` exact; `source_asset_id` exact;
-    `has_conversion` is `true`/`false` (any conversion / none) or a conversion name.
-    """
+def asset_list(*, user, filters: AssetFilters) -> QuerySet[Asset]:
+    """The account's assets, newest first, narrowed by the filters (assets.requests)."""
     queryset = (
         Asset.objects.filter(account=account_of(user))
         .prefetch_related("conversions")
         .order_by("-upload_time", "-id")
     )
-    name = filters.get("name")
-    if name:
-        queryset = queryset.filter(name__icontains=text_check(name, field="name"))
-    content_type = filters.get("content_type")
-    if content_type:
-        queryset = queryset.filter(content_type=text_check(content_type, field="content_type"))
-    source = filters.get("source_asset_id")
-    if source:
-        if not is_asset_id(source):
-            raise FieldError(
-                "source_asset_id", f"must be an asset id (32 lower-case hex characters), got {source!r}"
-            )
-        queryset = queryset.filter(source_asset_id=source)
-    has_conversion = filters.get("has_conversion")
-    if has_conversion:
-        lowered = has_conversion.lower()
-        if lowered in _TRUE:
-            queryset = queryset.filter(conversions__isnull=False).distinct()
-        elif lowered in _FALSE:
-            queryset = queryset.filter(conversions__isnull=True)
-        else:
-            conversion_name_check(has_conversion, field="has_conversion")
-            queryset = queryset.filter(conversions__name=has_conversion)
+    if filters.name:
+        queryset = queryset.filter(name__icontains=filters.name)
+    if filters.content_type:
+        queryset = queryset.filter(content_type=filters.content_type)
+    if filters.source_asset_id:
+        queryset = queryset.filter(source_asset_id=filters.source_asset_id)
+    if filters.has_conversion is True:
+        queryset = queryset.filter(conversions__isnull=False).distinct()
+    elif filters.has_conversion is False:
+        queryset = queryset.filter(conversions__isnull=True)
+    elif filters.conversion_name:
+        queryset = queryset.filter(conversions__name=filters.conversion_name)
     return queryset
 
 

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from assets import selectors
+from assets.requests import AssetFilters
 from assets.errors import FieldError, NotFound
 from assets.models import Asset, Conversion
 from assets.permissions import membership_of
@@ -40,7 +41,7 @@ def asset_list_view(request: HttpRequest) -> HttpResponse:
     filters = {key: request.GET.get(key, "").strip() for key in _FILTERS}
     errors: dict[str, list[str]] = {}
     try:
-        queryset = selectors.asset_list(user=request.user, filters=filters)
+        queryset = selectors.asset_list(user=request.user, filters=AssetFilters.from_query(filters))
         # Evaluate the filters here, so a bad value is reported, not raised while rendering.
         paginator = Paginator(queryset, GRID_PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))

@@ -9,14 +9,12 @@ leave an unreferenced file, never a row without its file.
 
 from assets.services.accounts import account_user_create, api_key_create
 from assets.services.assets import (
-    DATA_MODES,
     asset_create,
     asset_create_from_bytes,
     asset_data_update,
     asset_delete,
     assets_delete,
     asset_upload,
-    data_schema_id_field,
     data_validate,
     display_name,
 )
@@ -25,7 +23,6 @@ from assets.services.files import files_delete_on_commit, stored_file
 from assets.services.schemas import schema_create, schema_delete, schema_update
 
 __all__ = [
-    "DATA_MODES",
     "account_user_create",
     "api_key_create",
     "asset_create",
@@ -37,7 +34,6 @@ __all__ = [
     "conversion_delete",
     "conversion_save",
     "conversion_upload",
-    "data_schema_id_field",
     "data_validate",
     "display_name",
     "files_delete_on_commit",

@@ -8,17 +8,16 @@ from typing import Any
 
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from assets.errors import ApiError, FieldError
+from assets.errors import ApiError
 from core.imaging import ImageInfo, image_describe
 from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, Conversion, DataSchema
+from assets.requests import AssetUpload
 from assets.selectors import account_of, asset_get, schema_get
 from assets.services.files import files_delete_on_commit, stored_file
-from assets.validators import data_check, json_object_field, upload_check
+from assets.validators import data_check, upload_check
 
-DATA_MODES = ("APPEND", "REPLACE")
 
 
 def original_path(asset: Asset, extension: str) -> str:
@@ -55,17 +54,6 @@ def data_validate(*, data: dict[str, Any], schema: DataSchema) -> None:
             code="schema_violation",
             errors=violations,
         )
-
-
-def data_schema_id_field(raw: Any, *, field: str = "data_schema_id") -> int | None:
-    """A schema id from JSON (an int) or a form field (digits); None when absent."""
-    if raw is None or raw == "":
-        return None
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        return int(raw)
-    raise FieldError(field, f"must be a data schema id (a whole number), got {raw!r}")
 
 
 # --- assets ----------------------------------------------------------------------------
@@ -112,11 +100,11 @@ def asset_create(
     return asset
 
 
-def asset_upload(*, user, upload: UploadedFile | None, data: Any, data_schema_id: Any) -> Asset:
-    """POST assets: check the form, then `asset_create`."""
+def asset_upload(*, user, request: AssetUpload) -> Asset:
+    """POST assets: the schema (a 400 naming data_schema_id if it is not the account's),
+    the file (a 400 unless it is an image we accept), then `asset_create`."""
     account = account_of(user)
-    parsed = json_object_field(data, field="data")
-    schema_id = data_schema_id_field(data_schema_id)
+    upload, schema_id = request.upload, request.data_schema_id
     schema = schema_get(
         account=account, schema_id=DEFAULT_SCHEMA_ID if schema_id is None else schema_id,
         field="data_schema_id",
@@ -128,7 +116,7 @@ def asset_upload(*, user, upload: UploadedFile | None, data: Any, data_schema_id
         content=upload,
         info=info,
         name=display_name(upload.name, info),
-        data=parsed,
+        data=request.data,
         data_schema=schema,
     )
 
@@ -164,18 +152,15 @@ def assets_delete(*, ids: list[str]) -> None:
 
 
 def asset_data_update(
-    *, user, asset_id: str, data: Any, mode: Any, data_schema_id: Any = None
+    *, user, asset_id: str, data: dict[str, Any], mode: str, data_schema_id: int | None = None
 ) -> Asset:
-    """APPEND merges keys shallowly (new values win); REPLACE swaps the whole object.
-    A missing asset is a 404 before any field is checked (400)."""
+    """APPEND merges keys shallowly (new values win); REPLACE swaps the whole object (the
+    API checks the fields first: assets.requests.DataUpdate). The result must satisfy the
+    schema, else a 400 listing each violation."""
+    schema_id = data_schema_id
     account = account_of(user)
     with transaction.atomic():
         asset = asset_get(account=account, asset_id=asset_id, for_update=True)
-        if not isinstance(data, dict):
-            raise FieldError("data", "is required and must be a JSON object")
-        if mode not in DATA_MODES:
-            raise FieldError("mode", f"must be APPEND or REPLACE, got {mode!r}")
-        schema_id = data_schema_id_field(data_schema_id)
         schema = (
             asset.data_schema
             if schema_id is None

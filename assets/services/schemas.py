@@ -6,30 +6,15 @@ from typing import Any
 
 from django.db import transaction
 
-from assets.errors import ApiError, Conflict, Forbidden
+from assets.errors import Conflict, Forbidden
 from assets.models import Asset, DataSchema
 from assets.selectors import account_of, schema_get
-from assets.validators import data_check, schema_problems, text_problem
+from assets.validators import data_check
 
 
-def _schema_fields(name: Any, schema: Any) -> tuple[str, dict[str, Any]]:
-    errors: dict[str, list[str]] = {}
-    if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        errors["name"] = ["is required: a non-empty string of at most 100 characters"]
-    elif text_problem(name):
-        errors["name"] = [text_problem(name)]
-    errors.update(schema_problems(schema))
-    if errors:
-        raise ApiError(
-            "; ".join(f"{field}: {msgs[0]}" for field, msgs in errors.items()),
-            code="invalid",
-            errors=errors,
-        )
-    return name.strip(), schema
-
-
-def schema_create(*, user, name: Any, schema: Any) -> DataSchema:
-    name, schema = _schema_fields(name, schema)
+def schema_create(*, user, name: str, schema: dict[str, Any]) -> DataSchema:
+    """A new data schema of the user's account (the API checks the fields first:
+    assets.requests.SchemaWrite; the model checks the schema again on save)."""
     obj = DataSchema(account=account_of(user), name=name, schema=schema)
     obj.full_clean()
     obj.save()
@@ -64,9 +49,8 @@ def schema_replacement_problem(*, schema_id: int, schema: dict[str, Any]) -> str
     )
 
 
-def schema_update(*, user, schema_id: Any, name: Any, schema: Any) -> DataSchema:
+def schema_update(*, user, schema_id: Any, name: str, schema: dict[str, Any]) -> DataSchema:
     """Replace a schema. Refused (409) if an asset using it would stop validating."""
-    name, schema = _schema_fields(name, schema)
     with transaction.atomic():
         obj = _schema_for_write(user=user, schema_id=schema_id)
         problem = schema_replacement_problem(schema_id=obj.pk, schema=schema)
