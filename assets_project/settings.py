@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from core.rules import MAX_PIXELS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ASSETS_VAR_DIR", BASE_DIR / "var"))
 
@@ -189,7 +191,7 @@ STORAGES = {
 # --- Upload and image limits (SPEC §7) ------------------------------------------------
 
 ASSETS_MAX_UPLOAD_BYTES = env_int("ASSETS_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
-ASSETS_MAX_PIXELS = env_int("ASSETS_MAX_PIXELS", 50_000_000)
+ASSETS_MAX_PIXELS = env_int("ASSETS_MAX_PIXELS", MAX_PIXELS)
 # Uploaded files above this size spool to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None

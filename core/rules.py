@@ -9,6 +9,10 @@ HEX32_PATTERN = r"^[0-9a-f]{32}$"  # asset and job ids: a UUID4 without dashes
 CONVERSION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,30}$"
 RESERVED_CONVERSION_NAMES = frozenset({"original"})
 MAX_ID = 2**63 - 1  # the largest id a database row (a data schema) can have
+# The pixel cap (SPEC §7): the default of ASSETS_MAX_PIXELS for what is decoded, and the
+# fixed cap of any image Image Graphics makes (subject, stage or graphic).
+MAX_PIXELS = 50_000_000
+MAX_SIDE = 10_000  # the longest side Image Graphics makes or accepts as a size
 
 _HEX32 = re.compile(HEX32_PATTERN)
 _CONVERSION_NAME = re.compile(CONVERSION_NAME_PATTERN)

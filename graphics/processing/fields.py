@@ -6,10 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.errors import OptionError
-from core.rules import is_hex32
-
-MAX_SIDE = 10_000
-MAX_PIXELS = 50_000_000  # any image the pipeline makes: subject, stage or graphic
+from core.rules import MAX_PIXELS, MAX_SIDE, is_hex32
 
 
 def json_object(value: Any, path: str, allowed: set[str], required: set[str] = frozenset()) -> dict[str, Any]:
