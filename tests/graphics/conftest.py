@@ -13,10 +13,17 @@ on a job's state before any worker could have touched it.
 
 Shared by tests/graphics/test_worker.py (Remove Background's background save) and
 tests/graphics/test_image_graphics_worker.py (Image Graphics jobs).
+
+Also here, for every graphics test: `snapshot` (the rows and files a request or a job could
+create), `decode_png`, `run_job` (a job run in-process, as the worker would run it) and
+the module-scoped astronaut fixtures of the processing tests (the model's mask and
+cutout, made once per module). tests/graphics/bg_remove/ and tests/graphics/image_graphics/
+have their own conftest.py for the API tests of each feature.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -31,8 +38,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django_q.brokers import get_broker
+from PIL import Image
 
-from assets.models import JobStatus
+from assets.jobs import job_ring
+from assets.models import Asset, Conversion, Job, JobStatus
+from graphics.processing import background, images
+from graphics.processing.background import BgRemoveOptions
+from tests.conftest import stored_files
+from tests.images import encode, photo
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
@@ -233,3 +246,66 @@ def job_wait(
         if time.monotonic() > deadline:
             pytest.fail(f"job {job_id} still QUEUED after {timeout} s: {document}\n{cluster.log()}")
         time.sleep(0.2)
+
+
+# --- rows, files and jobs -------------------------------------------------------------------
+
+
+def snapshot(media_root: Path) -> dict:
+    """Everything a request or a job could create: row counts and every stored file's bytes."""
+    return {
+        "assets": Asset.objects.count(),
+        "conversions": Conversion.objects.count(),
+        "jobs": Job.objects.count(),
+        "files": {str(p.relative_to(media_root)): p.read_bytes() for p in stored_files(media_root)},
+    }
+
+
+def decode_png(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert image.format == "PNG"
+    return image
+
+
+def run_job(job_id: str, capture) -> Job:
+    """Run the job in-process with `assets.jobs.job_ring`, the worker's task (its on-commit
+    callbacks executed by `capture`, django_capture_on_commit_callbacks); the job row after."""
+    with capture(execute=True):
+        job_ring(job_id)
+    return Job.objects.get(id=job_id)
+
+
+# --- the processing tests' astronaut (no database) ------------------------------------------
+
+MODEL = "u2netp"
+MODELS = {"auto": MODEL, "portrait": MODEL, "product": MODEL}
+MAX_PIXELS = 50_000_000
+
+
+def decoded_jpeg(image: Image.Image) -> Image.Image:
+    """`image` as the service receives it: JPEG quality 95 bytes, decoded by images.decode."""
+    return images.decode(encode(image, "JPEG", quality=95), max_pixels=MAX_PIXELS)
+
+
+def cutout(image: Image.Image, **options) -> background.Cutout:
+    return background.remove_background(image, options=BgRemoveOptions(**options), models=MODELS)
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> Image.Image:
+    """skimage's astronaut (512x512) as the service receives it (through a JPEG)."""
+    return decoded_jpeg(photo("astronaut"))
+
+
+@pytest.fixture(scope="module")
+def astronaut_soft_mask(astronaut) -> Image.Image:
+    mask = background.soft_mask(astronaut, model_name=MODEL)
+    assert mask.mode == "L" and mask.size == astronaut.size  # 512 px: the working size is the image size
+    return mask
+
+
+@pytest.fixture(scope="module")
+def astronaut_cutout(astronaut) -> background.Cutout:
+    """The default cutout (auto, medium, no artifact removal), made once per module."""
+    return cutout(astronaut)
