@@ -2,8 +2,11 @@
 
 import os
 
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Derived from the cores by default: one worker process per two cores (each holds the
+# model once, and its threads share it; onnxruntime and Pillow use the cores from within
+# one process), four threads each, so decoding and encoding overlap with inference.
+workers = int(os.environ.get("GUNICORN_WORKERS") or max(1, (os.cpu_count() or 2) // 2))
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 # gunicorn's gthread worker, answering the requests gunicorn itself refuses (a request
 # line over limit_request_line, headers over the limits below, malformed requests) in the
 # API's JSON error shape instead of HTML.

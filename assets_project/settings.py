@@ -211,6 +211,12 @@ BG_REMOVE_MODELS = {
     "product": env_str("BG_REMOVE_MODEL_PRODUCT", BG_REMOVE_DEFAULT_MODEL),
 }
 
+# onnxruntime's execution providers (in order of preference) and the intra-op threads one
+# inference may use (0: the machine's cores). A process runs cores // threads inferences
+# at once; other requests wait for the model instead of oversubscribing the CPU.
+BG_REMOVE_PROVIDERS = env_list("BG_REMOVE_PROVIDERS", "CPUExecutionProvider")
+BG_REMOVE_THREADS = env_int("BG_REMOVE_THREADS", 0)
+
 # zlib level of the PNGs background removal returns (0-9). Level 2 was measured as the
 # best time/size trade-off on photographs: see bench/bg_remove.py and README.md.
 BG_REMOVE_PNG_LEVEL = env_int("BG_REMOVE_PNG_LEVEL", 2)
@@ -267,7 +273,9 @@ JOBS_SWEEP_SECONDS = env_int("JOBS_SWEEP_SECONDS", 15)
 Q_STOP_GRACE = env_int("Q_STOP_GRACE", 3)
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", "assets"),
-    "workers": env_int("Q_WORKERS", 2),
+    # One worker per two cores (an inference uses the cores from within one process), and
+    # at least two, so that a quick background save never waits behind a long job.
+    "workers": env_int("Q_WORKERS", max(2, (os.cpu_count() or 2) // 2)),
     "timeout": env_int("Q_TIMEOUT", 300),
     # django-q2 hands a ring out again after `retry` seconds if its cluster died (ORM
     # broker); it must exceed `timeout`. A ring is never worth a second delivery (the

@@ -6,20 +6,13 @@ class GraphicsConfig(AppConfig):
     verbose_name = "Image processing"
 
     def ready(self) -> None:
-        from django_q.signals import post_spawn
-
         from assets.jobs import job_kind_register
 
-        post_spawn.connect(_warm_worker, dispatch_uid="graphics-warm-models")
+        # qcluster workers load no model when they start: a worker that only stores staged
+        # background-removal results never needs one; Image Graphics loads it on first use.
         # The handlers are named by dotted path so that start-up does not import their
         # modules (numpy, scipy, the model runtime); tests/web/test_admin.py checks that
         # the kinds agree with graphics.services.JOB_KIND_BG_SAVE and image_graphics.JOB_KIND.
         job_kind_register("bg_remove_save", handler="graphics.services.BG_SAVE_JOBS")
         job_kind_register("image_graphics", handler="graphics.image_graphics.IMAGE_GRAPHICS_JOBS")
 
-
-def _warm_worker(sender, proc_name: str = "", **kwargs) -> None:
-    """Each qcluster worker process loads the models once, when it starts."""
-    from graphics.services import models_warm
-
-    models_warm()

@@ -27,7 +27,7 @@ from assets.selectors import account_of, asset_get
 from assets.services import asset_create_from_bytes, conversion_save, stored_file
 from core.imaging import image_describe
 from assets.validators import asset_id_check, conversion_name_check
-from graphics.processing import background
+from graphics.processing import background, u2net
 
 from graphics.processing.images import ImageRejected, decode, png_encode
 
@@ -36,6 +36,13 @@ logger = logging.getLogger(__name__)
 MODES = ("get_image", "save_image", "get_image_and_save")
 DISPOSITIONS = ("add_conversion", "add_new_asset")
 JOB_KIND_BG_SAVE = "bg_remove_save"
+
+
+# How models run in this process (graphics.processing.u2net), set once as the module loads:
+# the web process and the worker both import it before any model is used.
+background.configure(
+    u2net.Runtime(providers=tuple(settings.BG_REMOVE_PROVIDERS), threads=settings.BG_REMOVE_THREADS)
+)
 
 
 def models_warm() -> None:

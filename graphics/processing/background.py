@@ -1,8 +1,11 @@
 """Background removal: model sessions, the mask, and its options (SPEC §6). No Django.
 
-Sessions: one rembg session per model name per process, created under a lock on first
-use (or by `warm` at process start) and shared by all threads; onnxruntime's `run` is
-thread-safe. A session is never created per request.
+Sessions: one session per model name per process, created under a lock on first use (or
+by `warm` at process start) and shared by all threads; onnxruntime's `run` is
+thread-safe. A session is never created per request. The u2net family runs on
+onnxruntime directly (graphics.processing.u2net); any other model through rembg, which
+is imported only when such a model is asked for. `configure` sets the providers and
+threads before the first session.
 
 The mask is computed the way `rembg.remove` computes it, at a fraction of the cost for
 large photographs: the model sees a 320x320 (u2netp) version of the image either way, so
@@ -32,9 +35,9 @@ from enum import Enum
 
 import numpy as np
 from PIL import Image, ImageChops
-from scipy import ndimage
 
 from core.errors import OptionError
+from graphics.processing import u2net
 
 WORK_SIDE = 1024  # models without a fixed input size see about this much
 REDUCE_MARGIN = 3  # the box-reduced image stays at least 3x the model input (short side)
@@ -43,6 +46,15 @@ HOLE_FRACTION = 0.01
 
 _sessions: dict[str, object] = {}
 _sessions_lock = threading.Lock()
+_runtime = u2net.Runtime()
+_gate = u2net.InferenceGate(_runtime.parallel_inferences)
+
+
+def configure(runtime: u2net.Runtime) -> None:
+    """How models run in this process (BG_REMOVE_PROVIDERS, BG_REMOVE_THREADS); sessions
+    made before keep theirs."""
+    global _runtime, _gate
+    _runtime, _gate = runtime, u2net.InferenceGate(runtime.parallel_inferences)
 
 
 class BgMode(str, Enum):
@@ -134,11 +146,18 @@ def session_for(model_name: str):
     with _sessions_lock:
         session = _sessions.get(model_name)
         if session is None:
-            from rembg import new_session  # heavy import, only where a model is needed
-
-            session = new_session(model_name)
+            session = _new_session(model_name)
             _sessions[model_name] = session
     return session
+
+
+def _new_session(model_name: str):
+    path = u2net.model_path(model_name)
+    if model_name in u2net.U2NET_FAMILY and path.exists():
+        return u2net.U2netSession(path, _runtime, _gate)
+    from rembg import new_session  # rembg's catalogue, imported only when one of its models is asked for
+
+    return new_session(model_name, providers=list(_runtime.providers))
 
 
 def warm(model_names: Iterable[str]) -> None:
@@ -191,6 +210,8 @@ def mask_strength(mask: Image.Image, strength: MaskStrength) -> Image.Image:
 
 def mask_clean(mask: Image.Image) -> Image.Image:
     """Drop islands not connected to the main subject and fill small enclosed holes."""
+    from scipy import ndimage  # only requests that ask for remove_artifacts pay for scipy
+
     alpha = np.asarray(mask, dtype=np.uint8).copy()
     solid = alpha > 127
     labels, count = ndimage.label(solid)
