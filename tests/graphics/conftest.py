@@ -34,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -286,6 +287,16 @@ MAX_PIXELS = 50_000_000
 def decoded_jpeg(image: Image.Image) -> Image.Image:
     """`image` as the service receives it: JPEG quality 95 bytes, decoded by images.decode."""
     return images.decode(encode(image, "JPEG", quality=95), max_pixels=MAX_PIXELS)
+
+
+def alpha_of(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.getchannel("A"), dtype=np.int64)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two boolean masks (1.0 when both are empty)."""
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
 def cutout(image: Image.Image, **options) -> background.Cutout:

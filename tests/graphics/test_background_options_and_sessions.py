@@ -1,0 +1,149 @@
+"""graphics.processing.background: BgRemoveOptions.parse (defaults, every valid value,
+each bad one an OptionError naming the field) and the model sessions (one per model,
+the same one for 8 racing threads, nothing cached for an unknown model)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import rembg
+
+from core.errors import OptionError
+from graphics.processing import background
+from graphics.processing.background import BgMode, BgRemoveOptions, MaskStrength
+from tests.graphics.conftest import MODEL, MODELS
+
+
+# ---------------------------------------------------------------- 5. options
+
+
+def test_options_parse_defaults():
+    options = BgRemoveOptions.parse({})
+    assert options == BgRemoveOptions(mode=BgMode.AUTO, strength=MaskStrength.MEDIUM, remove_artifacts=False)
+    assert background.model_for(options, MODELS) == MODEL
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ({"mode": "auto"}, BgRemoveOptions(mode=BgMode.AUTO)),
+        ({"mode": "portrait"}, BgRemoveOptions(mode=BgMode.PORTRAIT)),
+        ({"mode": "product"}, BgRemoveOptions(mode=BgMode.PRODUCT)),
+        ({"strength": "low"}, BgRemoveOptions(strength=MaskStrength.LOW)),
+        ({"strength": "medium"}, BgRemoveOptions(strength=MaskStrength.MEDIUM)),
+        ({"strength": "high"}, BgRemoveOptions(strength=MaskStrength.HIGH)),
+        ({"remove_artifacts": True}, BgRemoveOptions(remove_artifacts=True)),
+        ({"remove_artifacts": False}, BgRemoveOptions(remove_artifacts=False)),
+        ({"remove_artifacts": "true"}, BgRemoveOptions(remove_artifacts=True)),
+        ({"remove_artifacts": "false"}, BgRemoveOptions(remove_artifacts=False)),
+        ({"remove_artifacts": "True"}, BgRemoveOptions(remove_artifacts=True)),
+        ({"remove_artifacts": "FALSE"}, BgRemoveOptions(remove_artifacts=False)),
+        (
+            {"mode": "product", "strength": "high", "remove_artifacts": "true"},
+            BgRemoveOptions(BgMode.PRODUCT, MaskStrength.HIGH, True),
+        ),
+    ],
+)
+def test_options_parse_valid_values(raw, expected):
+    assert BgRemoveOptions.parse(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, names, prefix, field",
+    [
+        ({"mode": "fast"}, None, "", "mode"),
+        ({"mode": "AUTO"}, None, "", "mode"),
+        ({"strength": "extreme"}, None, "", "strength"),
+        ({"strength": ""}, None, "", "strength"),
+        ({"strength": ["low"]}, None, "", "strength"),  # a JSON list is a 400, not a TypeError
+        ({"mode": {"auto": 1}}, None, "", "mode"),
+        ({"remove_artifacts": "maybe"}, None, "", "remove_artifacts"),
+        ({"remove_artifacts": None}, None, "", "remove_artifacts"),
+        ({"remove_artifacts": 2}, None, "", "remove_artifacts"),
+        ({"bg_mode": "fast"}, {"mode": "bg_mode"}, "", "bg_mode"),
+        ({"strength": "x"}, None, "operations[0].bg_remove.options.", "operations[0].bg_remove.options.strength"),
+    ],
+)
+def test_options_parse_unknown_value_names_the_field(raw, names, prefix, field):
+    with pytest.raises(OptionError) as caught:
+        BgRemoveOptions.parse(raw, names=names, prefix=prefix)
+    assert caught.value.field == field
+    assert field in str(caught.value)
+    assert caught.value.message
+
+
+@pytest.mark.parametrize(
+    "raw, names, field",
+    [
+        ({"colour": "red"}, None, "colour"),
+        ({"bg_mode": "auto"}, None, "bg_mode"),  # bg_mode is a query-string name only
+        ({"mode": "auto"}, {"mode": "bg_mode"}, "mode"),  # ... and there plain `mode` is not an option
+        ({"strength": "low", "extra": 1}, None, "extra"),
+    ],
+)
+def test_options_parse_unknown_key_is_an_error(raw, names, field):
+    with pytest.raises(OptionError) as caught:
+        BgRemoveOptions.parse(raw, names=names)
+    assert caught.value.field == field
+
+
+def test_options_parse_accepts_the_query_name_bg_mode():
+    assert BgRemoveOptions.parse({"bg_mode": "portrait", "strength": "low"}, names={"mode": "bg_mode"}) == (
+        BgRemoveOptions(mode=BgMode.PORTRAIT, strength=MaskStrength.LOW)
+    )
+
+
+# ---------------------------------------------------------------- 6. sessions
+
+
+def test_session_for_returns_the_same_session_every_time():
+    first = background.session_for(MODEL)
+    assert background.session_for(MODEL) is first
+    assert background._sessions[MODEL] is first
+
+
+def test_session_for_creates_one_session_when_8_threads_race(monkeypatch):
+    # Start without the cached session (restored afterwards) so the threads really race
+    # to create it; count the sessions rembg is asked for.
+    if MODEL in background._sessions:
+        monkeypatch.delitem(background._sessions, MODEL)
+    created = []
+    real_new_session = rembg.new_session
+
+    def counting_new_session(name, *args, **kwargs):
+        session = real_new_session(name, *args, **kwargs)
+        created.append(session)
+        return session
+
+    monkeypatch.setattr(rembg, "new_session", counting_new_session)
+    barrier = threading.Barrier(8)
+    results: list[object] = [None] * 8
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = background.session_for(MODEL)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert len(created) == 1
+    assert all(result is created[0] for result in results)
+    assert background._sessions[MODEL] is created[0]
+
+
+def test_session_for_an_unknown_model_raises_and_caches_nothing():
+    name = "no-such-model-xyz"
+    with pytest.raises(ValueError, match=name):
+        background.session_for(name)
+    assert name not in background._sessions
+    with pytest.raises(ValueError):  # and a second try fails the same way, not with a cached None
+        background.session_for(name)
+    assert name not in background._sessions
