@@ -7,24 +7,19 @@ import json
 import re
 
 import pytest
-from django.core.files.base import ContentFile
 from django.test import Client
 
-from tests.images import image_probe_bytes, jpeg_bytes, png_bytes
-from assets.models import Account, Asset, DataSchema, Role
-from assets.services import asset_create_from_bytes, asset_delete, conversion_save
+from tests.images import jpeg_bytes, png_bytes
+from assets.models import Account, DataSchema, Role
+from assets.services import asset_delete
+from tests.conftest import add_conversion, make_asset
 
 pytestmark = pytest.mark.django_db
 
 
-def make_asset(user, name: str, body: bytes | None = None, **fields) -> Asset:
-    body = body if body is not None else jpeg_bytes("chelsea", (40, 30))
-    return asset_create_from_bytes(account=user.membership.account, user=user, data_bytes=body, name=name, **fields)
-
-
-def add_conversion(asset: Asset, name: str, body: bytes | None = None):
-    body = body if body is not None else png_bytes("coffee", (24, 16))
-    return conversion_save(asset=asset, name=name, content=ContentFile(body), info=image_probe_bytes(body, max_pixels=10**8))
+# The images the pages show unless a test says otherwise.
+PAGE_JPEG = jpeg_bytes("chelsea", (40, 30))
+PAGE_PNG = png_bytes("coffee", (24, 16))
 
 
 @pytest.fixture
@@ -134,9 +129,9 @@ def test_upload_page_offers_the_api_choices_and_posts_to_the_api(logged_in):
 def test_grid_lists_only_the_accounts_assets_newest_first_with_thumbnails(logged_in, make_user):
     client, user = logged_in(Role.USER)
     other, _ = make_user(Role.ADMIN, account="globex")
-    first = make_asset(user, "first.jpg")
-    second = make_asset(user, "second.jpg")
-    foreign = make_asset(other, "foreign.jpg")
+    first = make_asset(user, "first.jpg", PAGE_JPEG)
+    second = make_asset(user, "second.jpg", PAGE_JPEG)
+    foreign = make_asset(other, "foreign.jpg", PAGE_JPEG)
     response = client.get("/assets/")
     assert response.status_code == 200
     assert grid_ids(response) == [second.id, first.id]
@@ -148,11 +143,11 @@ def test_grid_lists_only_the_accounts_assets_newest_first_with_thumbnails(logged
 
 def test_grid_filters_by_name_content_type_and_conversion(logged_in):
     client, user = logged_in(Role.CREATOR)
-    cat = make_asset(user, "cat.jpg")
+    cat = make_asset(user, "cat.jpg", PAGE_JPEG)
     cat_png = make_asset(user, "cat-cutout.png", png_bytes("chelsea", (30, 20)))
-    coffee = make_asset(user, "coffee.jpg")
-    add_conversion(cat, "thumb")
-    add_conversion(coffee, "bg_removed")
+    coffee = make_asset(user, "coffee.jpg", PAGE_JPEG)
+    add_conversion(cat, "thumb", PAGE_PNG)
+    add_conversion(coffee, "bg_removed", PAGE_PNG)
 
     assert grid_ids(client.get("/assets/", {"name": "CAT"})) == [cat_png.id, cat.id]
     assert grid_ids(client.get("/assets/", {"content_type": "image/png"})) == [cat_png.id]
@@ -172,7 +167,7 @@ def test_grid_filters_by_name_content_type_and_conversion(logged_in):
 
 def test_grid_shows_a_bad_filter_value_next_to_its_field(logged_in):
     client, user = logged_in(Role.CREATOR)
-    make_asset(user, "cat.jpg")
+    make_asset(user, "cat.jpg", PAGE_JPEG)
     response = client.get("/assets/", {"has_conversion": "bad name!"})
     assert response.status_code == 200
     assert grid_ids(response) == []
@@ -183,7 +178,7 @@ def test_grid_paginates_and_keeps_the_filters_in_the_page_links(logged_in):
     client, user = logged_in(Role.CREATOR)
     body = png_bytes("rocket", (8, 8))
     made = [make_asset(user, f"img-{n:02d}.png", body) for n in range(26)]
-    make_asset(user, "other.jpg")
+    make_asset(user, "other.jpg", PAGE_JPEG)
     first = client.get("/assets/", {"name": "img-"})
     assert len(grid_ids(first)) == 24
     html = first.content.decode()
@@ -199,7 +194,7 @@ def test_grid_paginates_and_keeps_the_filters_in_the_page_links(logged_in):
 def test_detail_shows_the_original_every_conversion_and_the_data(logged_in):
     client, user = logged_in(Role.USER)
     data = {"sku": "A-100", "tags": ["cat", "studio"], "price": {"amount": 12.5, "currency": "EUR"}}
-    asset = make_asset(user, "cat.jpg", data=data, data_schema=DataSchema.objects.get(id=0))
+    asset = make_asset(user, "cat.jpg", PAGE_JPEG, data=data, data_schema=DataSchema.objects.get(id=0))
     thumb = add_conversion(asset, "thumb", png_bytes("coffee", (24, 16)))
     cutout = add_conversion(asset, "bg_removed", png_bytes("rocket", (20, 10)))
     response = client.get(f"/assets/{asset.id}/")
@@ -221,7 +216,7 @@ def test_detail_shows_the_original_every_conversion_and_the_data(logged_in):
 
 def test_detail_links_the_source_and_the_derived_assets_and_marks_a_deleted_source(logged_in, make_user):
     client, user = logged_in(Role.MANAGER)
-    root = make_asset(user, "root.jpg")
+    root = make_asset(user, "root.jpg", PAGE_JPEG)
     middle = make_asset(user, "middle.png", png_bytes("chelsea", (20, 20)), source_asset_id=root.id)
     child = make_asset(user, "child.png", png_bytes("coffee", (20, 20)), source_asset_id=middle.id)
     grandchild = make_asset(user, "grandchild.png", png_bytes("rocket", (20, 20)), source_asset_id=child.id)
@@ -249,7 +244,7 @@ def test_detail_links_the_source_and_the_derived_assets_and_marks_a_deleted_sour
 
 def test_detail_of_an_uploaded_asset_says_it_has_no_source_and_no_conversions(logged_in):
     client, user = logged_in(Role.USER)
-    asset = make_asset(user, "lonely.jpg")
+    asset = make_asset(user, "lonely.jpg", PAGE_JPEG)
     html = client.get(f"/assets/{asset.id}/").content.decode()
     assert 'id="lineage-source"' not in html and 'id="lineage-derived"' not in html
     assert "None: this asset was uploaded, not derived." in html
@@ -260,7 +255,7 @@ def test_detail_of_an_uploaded_asset_says_it_has_no_source_and_no_conversions(lo
 def test_another_accounts_asset_detail_is_404(logged_in, make_user):
     client, _ = logged_in(Role.ADMIN)
     other, _ = make_user(Role.ADMIN, account="globex")
-    foreign = make_asset(other, "secret.jpg")
+    foreign = make_asset(other, "secret.jpg", PAGE_JPEG)
     response = client.get(f"/assets/{foreign.id}/")
     assert response.status_code == 404
     assert "secret.jpg" not in response.content.decode()
