@@ -25,8 +25,7 @@ from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
-import tests.openapi_hooks  # noqa: F401  (what OpenAPI cannot say: real images, parameter rules)
-from assets.services import asset_create_from_bytes
+from tests.conftest import make_asset
 from assets_project.wsgi import application
 from tests.images import jpeg_bytes
 
@@ -54,9 +53,7 @@ def keep_test_connection():
 def admin(make_user, keep_test_connection) -> tuple[str, str]:
     """(API key, id of an asset of the account) for an ADMIN."""
     user, key = make_user("ADMIN", account="fuzz")
-    asset = asset_create_from_bytes(
-        account=user.membership.account, user=user, data_bytes=jpeg_bytes(size=(48, 32)), name="fuzz.jpg"
-    )
+    asset = make_asset(user, "fuzz.jpg", jpeg_bytes(size=(48, 32)))
     return key, asset.id
 
 

@@ -13,35 +13,27 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from assets.jobs import Attempt, LeaseLost, item_asset_id, item_files, job_claim, job_handler, job_ring, jobs_sweep
-from assets.models import Asset, Conversion, Job, JobStatus, Role
+from assets.models import Asset, Conversion, Job, JobStatus
 from graphics import services
 from graphics.processing.background import BgRemoveOptions
-from tests.conftest import stored_files
+from tests.conftest import make_asset, stored_files
 from tests.images import jpeg_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def creator(make_user):
-    return make_user(Role.CREATOR)[0]
-
-
-@pytest.fixture
 def photo_asset(creator) -> Asset:
-    from assets.services import asset_create_from_bytes
-
-    return asset_create_from_bytes(
-        account=creator.membership.account, user=creator, data_bytes=jpeg_bytes("coffee", (120, 80)), name="coffee.jpg"
-    )
+    return make_asset(creator, "coffee.jpg", jpeg_bytes("coffee", (120, 80)))
 
 
 def save_job(creator, asset: Asset, *, name: str = "cut") -> Job:
-    """A background save of a real PNG as conversion `name`, staged and submitted."""
+    """A background save by `creator` (an API client's user) of a real PNG as conversion
+    `name`, staged and submitted."""
     request = services.BgRemoveRequest("get_image_and_save", "add_conversion", asset.id, name, None, BgRemoveOptions())
     return services.bg_save_job_create(
-        account=creator.membership.account, user=creator, png=png_bytes("coffee", (120, 80)), request=request,
-        upload_name=None,
+        account=creator.user.membership.account, user=creator.user, png=png_bytes("coffee", (120, 80)),
+        request=request, upload_name=None,
     )
 
 
@@ -108,8 +100,8 @@ def test_a_file_a_killed_attempt_left_at_the_items_path_is_replaced_not_orphaned
 def test_a_new_asset_made_by_a_job_item_has_the_items_id(creator, photo_asset, django_capture_on_commit_callbacks):
     request = services.BgRemoveRequest("get_image_and_save", "add_new_asset", photo_asset.id, None, None, BgRemoveOptions())
     job = services.bg_save_job_create(
-        account=creator.membership.account, user=creator, png=png_bytes("rocket", (90, 60)), request=request,
-        upload_name=None,
+        account=creator.user.membership.account, user=creator.user, png=png_bytes("rocket", (90, 60)),
+        request=request, upload_name=None,
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert job_ring(job.id) == JobStatus.OK

@@ -10,8 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from assets.models import Asset, Conversion, Job
-from assets.services import asset_create_from_bytes
-from tests.conftest import stored_files
+from tests.conftest import make_asset, stored_files
 from tests.images import jpeg_bytes
 
 pytestmark = pytest.mark.django_db
@@ -26,24 +25,15 @@ SAVING_QUERIES = [
 
 
 @pytest.fixture
-def creator(make_user):
-    user, key = make_user("CREATOR")
-    return user, key
-
-
-@pytest.fixture
 def asset(creator):
-    user, _ = creator
-    return asset_create_from_bytes(
-        account=user.membership.account, user=user, data_bytes=jpeg_bytes(size=(96, 64)), name="photo.jpg"
-    )
+    return make_asset(creator, "photo.jpg", jpeg_bytes(size=(96, 64)))
 
 
 @pytest.fixture
 def browser(creator) -> APIClient:
     """A signed-in browser: the session cookie only, and CSRF checks as in production."""
     client = APIClient(enforce_csrf_checks=True)
-    client.force_login(creator[0])
+    client.force_login(creator.user)
     return client
 
 
@@ -72,7 +62,7 @@ def test_a_session_get_with_get_image_still_answers_the_cut_out(browser, asset, 
 
 def test_the_same_saving_get_with_an_api_key_saves(creator, asset, media_root):
     client = APIClient()
-    client.credentials(HTTP_X_API_KEY=creator[1])
+    client.credentials(HTTP_X_API_KEY=creator.key)
     response = client.get(f"/api/v1/assets/{asset.id}/addons/bg_remove?{SAVING_QUERIES[0]}")
     assert response.status_code == 200, response.content
     assert response.json() == {

@@ -30,7 +30,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from rest_framework.test import APIClient
 
 from assets.models import Conversion, Job, JobStatus, Role
-from assets.services import asset_create_from_bytes
+from tests.conftest import make_asset
 from assets.jobs import job_ring
 from tests.images import jpeg_bytes
 
@@ -157,10 +157,7 @@ def api_error(user_key: str, query: str, name: str, body: bytes) -> dict:
 
 def test_creator_previews_saves_a_conversion_and_finds_it_on_the_asset_page(page, make_user, tmp_path):
     user, _ = make_user(Role.CREATOR)
-    target = asset_create_from_bytes(
-        account=user.membership.account, user=user, data_bytes=jpeg_bytes("chelsea", (240, 160)),
-        name="chelsea-target.jpg",
-    )
+    target = make_asset(user, "chelsea-target.jpg", jpeg_bytes("chelsea", (240, 160)))
     astronaut = jpeg_bytes("astronaut")  # skimage.data.astronaut(), 512 x 512, as a JPEG
     image_path = write_file(tmp_path, "astronaut.jpg", astronaut)
 
@@ -255,9 +252,7 @@ def test_creator_previews_saves_a_conversion_and_finds_it_on_the_asset_page(page
 
 def test_validation_errors_appear_next_to_their_fields_in_the_apis_words(page, make_user, tmp_path):
     user, key = make_user(Role.CREATOR)
-    target = asset_create_from_bytes(
-        account=user.membership.account, user=user, data_bytes=jpeg_bytes("coffee", (120, 80)), name="coffee.jpg"
-    )
+    target = make_asset(user, "coffee.jpg", jpeg_bytes("coffee", (120, 80)))
     not_an_image = b"these are notes, not an image\n"
     text_path = write_file(tmp_path, "notes.txt", not_an_image)
     log_in(page, user)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.files.base import ContentFile
 
 from assets import services as asset_services
 from assets.jobs import job_ring
 from assets.models import Asset, Conversion, DataSchema, Job, JobStatus, Role
-from tests.conftest import stored_files
+from tests.conftest import add_conversion, stored_files
 from tests.graphics.conftest import decode_png, run_job, snapshot
 from tests.graphics.image_graphics.conftest import (
     PLAIN_OPS,
@@ -26,7 +25,6 @@ from tests.graphics.image_graphics.conftest import (
     read_file,
     solid_png,
 )
-from tests.images import image_probe_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -77,9 +75,7 @@ def test_a_failing_new_asset_leaves_neither_it_nor_the_conversion(
     asset's new data no longer validates. That asset keeps its old conversion (same bytes,
     same file) and gets no new asset; the second asset saves both."""
     old_png = solid_png((1, 2, 3), (20, 20))
-    old = asset_services.conversion_save(
-        asset=source, name="framed", content=ContentFile(old_png), info=image_probe_bytes(old_png, max_pixels=10**6)
-    )
+    old = add_conversion(source, "framed", old_png)
     failing = {"add_as_conversion": True, "conversion_name": "framed", "create_asset": True,
                "data_schema_id": price_schema.id, "metadata": {"data": {"price": 10}}}
     fine = {"add_as_conversion": True, "conversion_name": "framed", "create_asset": True}
