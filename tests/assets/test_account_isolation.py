@@ -4,7 +4,6 @@ the caller's account, and malformed ids are 404s in the one error shape."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from assets.models import Role
@@ -27,7 +26,7 @@ from tests.conftest import assert_error
 pytestmark = pytest.mark.django_db
 
 
-# --- 3. accounts do not see each other ---------------------------------------------------------
+# --- accounts do not see each other ---------------------------------------------------------
 
 
 def _expected_not_found_code(endpoint: str) -> set[str]:
@@ -119,7 +118,7 @@ def test_foreign_schema_cannot_be_named_in_an_upload_or_data_update(world, clien
     assert snapshot(world.media_root) == before
 
 
-# --- 4. malformed ids ------------------------------------------------------------------------
+# --- malformed ids ------------------------------------------------------------------------
 
 
 # label -> (method, path template); {id} is the world's asset id, {job} its job id.

@@ -17,7 +17,7 @@ from tests.conftest import add_conversion, assert_error, make_asset, small_jpeg,
 pytestmark = pytest.mark.django_db
 
 
-# --- 1. the asset document ------------------------------------------------------------------
+# --- the asset document ------------------------------------------------------------------
 
 
 def test_post_asset_is_201_with_location_and_exactly_the_spec_document(client, media_root):
@@ -72,7 +72,7 @@ def test_conversion_entries_have_exactly_the_spec_keys(client, owner):
     assert content(client.get(entry["url"])) == conv
 
 
-# --- 3. detail ------------------------------------------------------------------------------
+# --- detail ------------------------------------------------------------------------------
 
 
 def test_get_detail_is_200_with_the_asset(client, owner):

@@ -17,7 +17,7 @@ from tests.conftest import add_conversion, assert_error, make_asset, small_png
 pytestmark = pytest.mark.django_db
 
 
-# --- 2. the list ----------------------------------------------------------------------------
+# --- the list ----------------------------------------------------------------------------
 
 
 def test_list_is_paginated_newest_first_and_only_the_callers_account(client, owner, client_for):

@@ -30,7 +30,7 @@ from tests.images import jpeg_bytes
 pytestmark = pytest.mark.django_db
 
 
-# --- 1. authentication ------------------------------------------------------------------------
+# --- authentication ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS))

@@ -3,7 +3,6 @@ a missing file or a bad name is a 400 that leaves only the original."""
 
 from __future__ import annotations
 
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -15,7 +14,7 @@ from tests.images import decompression_bomb_png_bytes, jpeg_bytes, png16_bytes
 pytestmark = pytest.mark.django_db
 
 
-# --- 7. conversion uploads ----------------------------------------------------------------------
+# --- conversion uploads ----------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ removes the row and the file; the original cannot be deleted on its own."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from assets.models import Asset, Conversion
@@ -15,7 +14,7 @@ from tests.conftest import add_conversion, assert_error, make_asset, small_png, 
 pytestmark = pytest.mark.django_db
 
 
-# --- 5. conversions -------------------------------------------------------------------------
+# --- conversions -------------------------------------------------------------------------
 
 
 def test_post_conversion_is_201_and_listed_on_the_asset(client, owner, media_root):

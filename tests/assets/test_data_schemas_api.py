@@ -4,7 +4,6 @@ change (409) that would leave an asset's data invalid or drop a schema in use.""
 
 from __future__ import annotations
 
-
 import pytest
 
 from assets.models import Asset, DataSchema, Role

@@ -17,7 +17,7 @@ from tests.conftest import add_conversion, assert_error, make_asset, small_jpeg,
 pytestmark = pytest.mark.django_db
 
 
-# --- 6. deleting an asset -------------------------------------------------------------------
+# --- deleting an asset -------------------------------------------------------------------
 
 
 def test_delete_asset_removes_rows_and_files_but_not_derived_assets(
@@ -58,7 +58,7 @@ def test_delete_unknown_asset_is_404(client, owner, media_root):
     assert stored_files(media_root) == files_before
 
 
-# --- 7. lineage -----------------------------------------------------------------------------
+# --- lineage -----------------------------------------------------------------------------
 
 
 @pytest.fixture

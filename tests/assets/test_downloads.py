@@ -15,7 +15,7 @@ from tests.conftest import add_conversion, assert_error, make_asset, small_png
 pytestmark = pytest.mark.django_db
 
 
-# --- 4. downloads ---------------------------------------------------------------------------
+# --- downloads ---------------------------------------------------------------------------
 
 
 @pytest.fixture(params=["original", "conversion"])

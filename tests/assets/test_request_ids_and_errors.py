@@ -19,7 +19,7 @@ from tests.conftest import assert_error, make_asset, stored_files
 pytestmark = pytest.mark.django_db
 
 
-# --- 8. errors outside DRF, request ids -----------------------------------------------------
+# --- errors outside DRF, request ids -----------------------------------------------------
 
 
 @pytest.mark.parametrize("path", [f"{API}/nothing-here", f"{API}/assets/NOT-AN-ID", f"{API}/assets/{'a' * 32}/nope"])
@@ -92,7 +92,7 @@ def test_a_malformed_incoming_request_id_is_replaced(client, incoming):
     assert response.json()["request_id"] == response["X-Request-Id"]
 
 
-# --- 9. unhandled exceptions ----------------------------------------------------------------
+# --- unhandled exceptions ----------------------------------------------------------------
 
 
 def test_unhandled_exception_is_500_in_the_one_shape_and_logged_with_the_request_id(

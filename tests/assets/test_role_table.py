@@ -4,7 +4,6 @@ endpoint's success with its effect on rows and files (tests/assets/permission_ma
 
 from __future__ import annotations
 
-
 import pytest
 
 from assets.models import Role

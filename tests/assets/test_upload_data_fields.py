@@ -17,7 +17,7 @@ from tests.images import jpeg_bytes
 pytestmark = pytest.mark.django_db
 
 
-# --- 6. the data and data_schema_id fields ------------------------------------------------------
+# --- the data and data_schema_id fields ------------------------------------------------------
 
 SKU_SCHEMA = {
     "type": "object",

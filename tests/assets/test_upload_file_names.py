@@ -15,7 +15,7 @@ from tests.images import jpeg_bytes
 pytestmark = pytest.mark.django_db
 
 
-# --- 8. the file name -----------------------------------------------------------------------------
+# --- the file name -----------------------------------------------------------------------------
 
 
 def multipart_body(filename: str, content: bytes, boundary: str = "TestBoundary7MA4YWxk") -> tuple[bytes, str]:

@@ -36,7 +36,7 @@ PHOTO_SIZES = {
 }
 
 
-# --- 1. every accepted format -------------------------------------------------------------
+# --- every accepted format -------------------------------------------------------------
 
 
 @pytest.mark.parametrize("fmt", sorted(SAMPLES))
@@ -86,7 +86,7 @@ def test_every_accepted_format_has_a_sample():
     }
 
 
-# --- 2. unusual modes and EXIF orientation ----------------------------------------------------
+# --- unusual modes and EXIF orientation ----------------------------------------------------
 
 
 @pytest.mark.parametrize(

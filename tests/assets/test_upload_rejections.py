@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from assets.models import Asset
@@ -15,7 +14,7 @@ from tests.images import decompression_bomb_png_bytes, jpeg_bytes
 pytestmark = pytest.mark.django_db
 
 
-# --- 3. bad inputs ----------------------------------------------------------------------------
+# --- bad inputs ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
@@ -58,7 +57,7 @@ def test_missing_file_field_is_400_required(fields, admin_client_api, media_root
     assert stored_files(media_root) == []
 
 
-# --- 4. pixel limit from settings ---------------------------------------------------------------
+# --- pixel limit from settings ---------------------------------------------------------------
 
 
 def test_pixel_limit_setting_rejects_a_larger_image(settings, admin_client_api, media_root):
@@ -81,7 +80,7 @@ def test_pixel_limit_setting_accepts_an_image_within_it(settings, admin_client_a
     assert [p.read_bytes() for p in stored_files(media_root)] == [body]
 
 
-# --- 5. byte limits ---------------------------------------------------------------------------
+# --- byte limits ---------------------------------------------------------------------------
 
 
 def test_file_over_the_byte_limit_is_413_and_leaves_nothing(settings, admin_client_api, media_root):

@@ -15,7 +15,7 @@ from graphics.processing.background import BgMode, BgRemoveOptions, MaskStrength
 from tests.graphics.conftest import MODEL, MODELS
 
 
-# ---------------------------------------------------------------- 5. options
+# ---------------------------------------------------------------- options
 
 
 def test_options_parse_defaults():
@@ -94,7 +94,7 @@ def test_options_parse_accepts_the_query_name_bg_mode():
     )
 
 
-# ---------------------------------------------------------------- 6. sessions
+# ---------------------------------------------------------------- sessions
 
 
 def test_session_for_returns_the_same_session_every_time():

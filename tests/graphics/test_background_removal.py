@@ -6,7 +6,6 @@ the astronaut fixtures are in tests/graphics/conftest.py."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import rembg
@@ -19,7 +18,7 @@ from tests.graphics.conftest import MODEL, alpha_of, cutout, decoded_jpeg, iou
 from tests.images import photo
 
 
-# ---------------------------------------------------------------- 1. agreement with rembg
+# ---------------------------------------------------------------- agreement with rembg
 
 
 @pytest.mark.parametrize(
@@ -45,7 +44,7 @@ def test_default_cutout_agrees_with_rembg_remove(name, size):
     assert overlap >= 0.995
 
 
-# ---------------------------------------------------------------- 2. straight alpha
+# ---------------------------------------------------------------- straight alpha
 
 
 def test_cutout_is_straight_alpha_with_black_under_fully_transparent_pixels(astronaut, astronaut_cutout):
@@ -65,7 +64,7 @@ def test_cutout_is_straight_alpha_with_black_under_fully_transparent_pixels(astr
     assert source[clear].any()  # ... which is a change: the photo was not black there
 
 
-# ---------------------------------------------------------------- 3. strength
+# ---------------------------------------------------------------- strength
 
 
 def test_strength_curves_on_the_same_soft_mask(astronaut_soft_mask, astronaut_cutout):
@@ -113,7 +112,7 @@ def test_mask_strength_curves_on_a_ramp():
     assert high[64] < 10 and high[192] > 245  # nearly binary away from the middle
 
 
-# ---------------------------------------------------------------- 4. remove_artifacts
+# ---------------------------------------------------------------- remove_artifacts
 
 
 def test_mask_clean_drops_a_planted_island_and_fills_a_planted_hole(astronaut_soft_mask):
@@ -206,7 +205,7 @@ def test_remove_artifacts_end_to_end_drops_a_separate_island():
     assert np.array_equal(cleaned_alpha, np.asarray(expected))
 
 
-# ---------------------------------------------------------------- 7. foreground_bbox
+# ---------------------------------------------------------------- foreground_bbox
 
 
 def test_foreground_bbox_counts_only_alpha_over_half():

@@ -25,7 +25,7 @@ from tests.images import (
 )
 
 
-# ---------------------------------------------------------------- 8. decode
+# ---------------------------------------------------------------- decode
 
 
 def mean_colour(image: Image.Image) -> np.ndarray:

@@ -13,7 +13,7 @@ from graphics.processing import images
 from tests.images import encode
 
 
-# ---------------------------------------------------------------- 9. png_encode
+# ---------------------------------------------------------------- png_encode
 
 
 def noise(mode: str, size: tuple[int, int], seed: int = 0) -> Image.Image:

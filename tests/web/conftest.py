@@ -95,7 +95,6 @@ def listed_ids(response) -> list[str]:
     return [obj.pk for obj in response.context["cl"].result_list]
 
 
-
 # --- fixtures -------------------------------------------------------------------------------
 
 
@@ -115,7 +114,6 @@ def web(superuser) -> Client:
 def acme_user(db):
     membership, _ = account_user_create(account_name="acme", username="alice", role=Role.ADMIN, password="pw-123456")
     return membership.user
-
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ list filters, search by id and name, and no adding of assets."""
 
 from __future__ import annotations
 
-
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client

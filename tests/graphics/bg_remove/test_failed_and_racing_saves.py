@@ -25,7 +25,7 @@ from tests.images import image_probe_bytes
 pytestmark = pytest.mark.django_db
 
 
-# --- 6. failed saves ------------------------------------------------------------------------
+# --- failed saves ------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_database_failure_during_save_image_is_500_and_leaves_nothing(
         cursor.execute("DROP TRIGGER fail_insert")
 
 
-# --- 7. racing saves ------------------------------------------------------------------------
+# --- racing saves ------------------------------------------------------------------------
 
 
 def _solid_png(colour: tuple[int, int, int, int]) -> bytes:

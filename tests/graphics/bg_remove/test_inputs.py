@@ -25,7 +25,7 @@ from tests.images import (
 pytestmark = pytest.mark.django_db
 
 
-# --- 5. inputs ------------------------------------------------------------------------------
+# --- inputs ------------------------------------------------------------------------------
 
 
 def _grey16_reference(data: bytes) -> Image.Image:

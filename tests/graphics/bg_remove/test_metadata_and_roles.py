@@ -4,7 +4,6 @@ no or bad credentials are a 401, another account's asset a 404."""
 
 from __future__ import annotations
 
-
 import pytest
 from rest_framework.test import APIClient
 
@@ -28,7 +27,7 @@ from tests.graphics.conftest import run_job, snapshot
 pytestmark = pytest.mark.django_db
 
 
-# --- 3. metadata=inherit --------------------------------------------------------------------
+# --- metadata=inherit --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("mode", SAVE_MODES)
@@ -91,7 +90,7 @@ def test_without_metadata_the_new_asset_has_empty_data_and_schema_0(creator, end
     assert new.data_schema_id == DEFAULT_SCHEMA_ID
 
 
-# --- 4. roles -------------------------------------------------------------------------------
+# --- roles -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)

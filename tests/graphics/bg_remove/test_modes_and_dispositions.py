@@ -32,7 +32,7 @@ from tests.images import jpeg_bytes
 pytestmark = pytest.mark.django_db
 
 
-# --- 1. every mode x disposition x endpoint --------------------------------------------------
+# --- every mode x disposition x endpoint --------------------------------------------------
 
 
 @pytest.mark.parametrize("disposition", DISPOSITIONS)

@@ -4,7 +4,6 @@ unknown or foreign asset_id a 404, and none of them creates anything."""
 
 from __future__ import annotations
 
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -29,7 +28,7 @@ from tests.images import truncated_jpeg_bytes
 pytestmark = pytest.mark.django_db
 
 
-# --- 2. validation -------------------------------------------------------------------------
+# --- validation -------------------------------------------------------------------------
 
 # (query, the parameter the 400 must name, endpoints it applies to)
 QUERY_RULES = [

@@ -4,7 +4,6 @@ CREATOR and above may queue, no or bad credentials are a 401."""
 
 from __future__ import annotations
 
-
 import pytest
 from rest_framework.test import APIClient
 
@@ -17,7 +16,7 @@ from tests.graphics.image_graphics.conftest import PLAIN_OPS, URL, body_for, job
 pytestmark = pytest.mark.django_db
 
 
-# --- 3. ids: 404, never 403, nothing queued -----------------------------------------------------
+# --- ids: 404, never 403, nothing queued -----------------------------------------------------
 
 
 def _bg_add_image(ids):
@@ -75,7 +74,7 @@ def test_foreign_and_unknown_ids_get_the_same_answer(creator, source, foreign):
     assert answers[0] == answers[1]
 
 
-# --- 4. roles -----------------------------------------------------------------------------------
+# --- roles -----------------------------------------------------------------------------------
 
 
 def test_user_role_is_403_and_queues_nothing(client_for, media_root):

@@ -4,7 +4,6 @@ default schema."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from assets.models import DEFAULT_SCHEMA_ID, DataSchema, JobStatus

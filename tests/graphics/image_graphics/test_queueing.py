@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 
-# --- 1. queueing and reading the job ------------------------------------------------------------
+# --- queueing and reading the job ------------------------------------------------------------
 
 
 def test_valid_request_is_202_with_job_id_location_and_a_queued_job_row(creator, source, media_root):

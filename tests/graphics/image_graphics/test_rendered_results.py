@@ -4,7 +4,6 @@ the border and the graphic exactly where the request put them."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -24,7 +23,7 @@ from tests.graphics.image_graphics.conftest import (
 pytestmark = pytest.mark.django_db
 
 
-# --- 5. running the job -------------------------------------------------------------------------
+# --- running the job -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

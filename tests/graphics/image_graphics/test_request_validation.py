@@ -4,7 +4,6 @@ size is a 400 naming the JSON path, and queues nothing."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from assets.models import DataSchema, Role
@@ -23,7 +22,7 @@ from tests.images import exif_rotated_jpeg_bytes
 pytestmark = pytest.mark.django_db
 
 
-# --- 2. validation before queueing --------------------------------------------------------------
+# --- validation before queueing --------------------------------------------------------------
 
 
 def _with_options(options: dict, operations: list | None = None):
