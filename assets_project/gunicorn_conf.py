@@ -26,6 +26,20 @@ limit_request_field_size = 8190
 control_socket_disable = True
 
 
+def post_fork(server, worker):
+    """Fewer malloc arenas in each worker, before its threads start (assets_project.memory)."""
+    from assets_project.memory import limit_arenas
+
+    limit_arenas()
+
+
+def post_request(worker, req, environ, resp):
+    """Give the memory of a large request back to the system (assets_project.memory)."""
+    from assets_project.memory import trim_if_large
+
+    trim_if_large()
+
+
 def post_worker_init(worker):
     """Load and run the background-removal models once per worker, before it serves."""
     from graphics.services import models_warm
