@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 
 from assets.models import Asset, Conversion, Job, JobStatus, Role
+from graphics.processing.request import GraphicsRequest, parse_request
 from tests.conftest import stored_files
 from tests.graphics.conftest import PNG_SIGNATURE, job_wait, upload
 from tests.images import encode, jpeg_bytes, photo, png_bytes
@@ -129,7 +130,9 @@ def queue(creator, body: dict) -> str:
     assert (job.kind, job.status, job.attempts, job.output, job.error, job.finished_at) == (
         "image_graphics", JobStatus.QUEUED, 0, [], [], None
     )
-    assert job.request == body
+    # the request's canonical form, from which the worker rebuilds the same typed request
+    assert job.request == parse_request(body).to_json()
+    assert GraphicsRequest.from_json(job.request) == parse_request(body)
     return job_id
 
 
