@@ -1,8 +1,12 @@
 """Shared fixtures and helpers of tests/assets (the asset API, its services and selectors).
 
 In this directory `client` is an ADMIN's API client of account "acme" (not
-pytest-django's plain Client) and `owner` is its user. The factories (`make_asset`,
-`add_conversion`) and `assert_error` come from tests/conftest.py.
+pytest-django's plain Client) and `owner` is its user; `world` is the account the
+permission tests run in (tests/assets/permission_matrix.py has the endpoints). Also here:
+the request helpers (`upload`, `content`, `ids`, ...), BAD_FILES (uploads every endpoint
+must refuse) and the data-schema helpers (PRODUCT_SCHEMA, `make_schema`, `row_of`, ...).
+The factories (`make_asset`, `add_conversion`) and `assert_error` come from
+tests/conftest.py.
 """
 
 from __future__ import annotations
