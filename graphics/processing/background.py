@@ -12,7 +12,7 @@ large photographs: the model sees a 320x320 (u2netp) version of the image either
 we box-reduce the image by an integer factor first (Image.reduce, far cheaper than
 rembg's full-size LANCZOS), resize that to the model's input, and upscale only the
 one-channel mask to full size (LANCZOS, as rembg). The result stays within a mean absolute difference of 1/255 of
-rembg's alpha (tests/graphics/test_processing.py measures it).
+rembg's alpha (tests/graphics/test_background_removal.py measures it).
 
 Strength curves, applied to the soft mask a (0..255) as lookup tables:
     medium: a                                   (the model's mask unchanged)

@@ -6,7 +6,7 @@ model). This is the same pre- and post-processing as rembg's `U2netpSession.pred
 (rembg/sessions/u2netp.py and `BaseSession.normalize`): LANCZOS to 320x320, scale by
 the image's maximum, ImageNet mean and deviation, NCHW float32; the first output's first
 channel, min-max normalised to 0..255, LANCZOS back to the image's size. The agreement
-test against `rembg.remove` (tests/graphics/test_processing.py) guards it.
+test against `rembg.remove` (tests/graphics/test_background_removal.py) guards it.
 
 Session options, chosen by measurement (bench/serving.py): no CPU memory arena and no
 memory pattern (both keep hundreds of MB after the first inference for no speed gain on

@@ -4,15 +4,19 @@ the same one for 8 racing threads, nothing cached for an unknown model)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
-import rembg
 
 from core.errors import OptionError
 from graphics.processing import background
 from graphics.processing.background import BgMode, BgRemoveOptions, MaskStrength
 from tests.graphics.conftest import MODEL, MODELS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # ---------------------------------------------------------------- options
@@ -105,18 +109,18 @@ def test_session_for_returns_the_same_session_every_time():
 
 def test_session_for_creates_one_session_when_8_threads_race(monkeypatch):
     # Start without the cached session (restored afterwards) so the threads really race
-    # to create it; count the sessions rembg is asked for.
+    # to create it; count the real sessions made (u2netp runs on onnxruntime directly).
     if MODEL in background._sessions:
         monkeypatch.delitem(background._sessions, MODEL)
     created = []
-    real_new_session = rembg.new_session
+    real_new_session = background._new_session
 
-    def counting_new_session(name, *args, **kwargs):
-        session = real_new_session(name, *args, **kwargs)
+    def counting_new_session(name):
+        session = real_new_session(name)
         created.append(session)
         return session
 
-    monkeypatch.setattr(rembg, "new_session", counting_new_session)
+    monkeypatch.setattr(background, "_new_session", counting_new_session)
     barrier = threading.Barrier(8)
     results: list[object] = [None] * 8
     errors: list[BaseException] = []
@@ -147,3 +151,21 @@ def test_session_for_an_unknown_model_raises_and_caches_nothing():
     with pytest.raises(ValueError):  # and a second try fails the same way, not with a cached None
         background.session_for(name)
     assert name not in background._sessions
+
+
+def test_removing_a_background_with_the_bundled_model_imports_neither_rembg_nor_scipy():
+    """The hot path of a web or worker process: u2netp on onnxruntime directly; rembg (with
+    numba, llvmlite, pymatting) and scipy stay out of the process. Run in a fresh
+    interpreter, since this test process imported them already."""
+    code = (
+        "import os, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'assets_project.settings'; django.setup()\n"
+        "from graphics import services\n"
+        "from graphics.processing.background import BgRemoveOptions\n"
+        "from tests.images import jpeg_bytes\n"
+        "result = services.bg_remove_run(jpeg_bytes('astronaut', (320, 240)), options=BgRemoveOptions())\n"
+        "assert result.png.startswith(b'\\x89PNG') and result.model == 'u2netp', result.model\n"
+        "print(sorted(m for m in ('rembg', 'scipy', 'numba', 'llvmlite', 'pymatting') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
