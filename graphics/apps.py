@@ -11,7 +11,7 @@ class GraphicsConfig(AppConfig):
         # qcluster workers load no model when they start: a worker that only stores staged
         # background-removal results never needs one; Image Graphics loads it on first use.
         # The handlers are named by dotted path so that start-up does not import their
-        # modules (numpy, scipy, the model runtime); tests/web/test_admin.py checks that
+        # modules (numpy, the model runtime); tests/web/test_admin_jobs.py checks that
         # the kinds agree with graphics.services.JOB_KIND_BG_SAVE and image_graphics.JOB_KIND.
         job_kind_register("bg_remove_save", handler="graphics.services.BG_SAVE_JOBS")
         job_kind_register("image_graphics", handler="graphics.image_graphics.IMAGE_GRAPHICS_JOBS")
