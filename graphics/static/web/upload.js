@@ -103,6 +103,9 @@
   }
 
   fileInput.addEventListener("change", describeFile);
+  // A file chosen before this script ran (a slow load) or kept by the browser when the
+  // page is shown again would otherwise never be described.
+  if (fileInput.files.length) describeFile();
   ["dragenter", "dragover"].forEach((type) => dropzone.addEventListener(type, (event) => {
     event.preventDefault();
     dropzone.classList.add("dragover");
