@@ -221,6 +221,10 @@ class Job(models.Model):
     claim = models.CharField(max_length=32, blank=True, default="")
     started_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Set when the job ends, in the same transaction; cleared once its staged files and the
+    # files of items that never committed are gone (the sweep finishes what a killed
+    # process left undone).
+    files_pending = models.BooleanField(default=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -123,3 +123,18 @@ def files_delete(paths) -> None:
     for path in paths:
         if default_storage.exists(path):
             default_storage.delete(path)
+
+
+def job_files_remove(job: Job) -> None:
+    """Delete an ended job's staged files and the files of its items that never committed,
+    then clear `files_pending`. Idempotent: the sweep calls it again for a job whose process
+    was killed between the job's end and this."""
+    handler = job_handler(job.kind)
+    paths: list[str] = []
+    if handler is not None:
+        paths.extend(handler.leftovers(job))
+        for index, item in enumerate(handler.items(job)):
+            if "output" not in job.progress.get(str(index), {}):
+                paths.extend(item.files)
+    files_delete(paths)
+    Job.objects.filter(pk=job.pk).update(files_pending=False)

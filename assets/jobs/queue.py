@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
+from assets.jobs.kinds import job_files_remove
 from assets.models import Job, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,14 @@ def claimable(now) -> Q:
 
 
 def jobs_sweep() -> int:
-    """Ring for every claimable job beyond the rings already waiting in the broker
+    """Remove the files ended jobs left behind (their process was killed before it did),
+    then ring for every claimable job beyond the rings already waiting in the broker
     (rings are idempotent: a spare one claims nothing). Returns how many it rang."""
+    for job in Job.objects.filter(files_pending=True).exclude(status=JobStatus.QUEUED)[:100]:
+        try:
+            job_files_remove(job)
+        except Exception:
+            logger.warning("sweep: could not remove the files of job %s", job.pk, exc_info=True)
     now = timezone.now()
     waiting_jobs = list(Job.objects.filter(claimable(now)).order_by("created_at").values_list("id", flat=True)[:500])
     if not waiting_jobs:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_q.exceptions import TimeoutException
 
 from assets import worker
-from assets.jobs.kinds import Attempt, JobHandler, JobItem, LeaseLost, files_delete, job_handler
+from assets.jobs.kinds import Attempt, JobHandler, JobItem, LeaseLost, job_files_remove, job_handler
 from assets.jobs.queue import claimable, job_enqueue
 from assets.models import Job, JobStatus
 
@@ -134,19 +134,18 @@ def _job_end(job: Job, handler: JobHandler | None = None, items: list[JobItem] |
         row = Job.objects.select_for_update().get(pk=job.pk)
         if row.status != JobStatus.QUEUED or (job.claim and row.claim != job.claim):
             return row.status  # ended or claimed meanwhile by someone else
-        output, error, undone = [], [], []
+        output, error = [], []
         for index, item in enumerate(items):
             entry = row.progress.get(str(index), {})
             if "output" in entry:
                 output.extend(entry["output"])
-                continue
-            error.append({"name": item.name, "asset_id": item.asset_id, "error": entry.get("error") or rest})
-            undone.extend(item.files)
+            else:
+                error.append({"name": item.name, "asset_id": item.asset_id, "error": entry.get("error") or rest})
         row.output, row.error, row.finished_at, row.lease_until = output, error, timezone.now(), None
         row.status = JobStatus.ERROR if error else JobStatus.OK
-        row.save(update_fields=["output", "error", "status", "finished_at", "lease_until"])
-        leftovers = handler.leftovers(row) if handler else []
-        transaction.on_commit(lambda: files_delete([*undone, *leftovers]))
+        row.files_pending = True  # cleared once the files are gone; the sweep finishes it otherwise
+        row.save(update_fields=["output", "error", "status", "finished_at", "lease_until", "files_pending"])
+        transaction.on_commit(lambda: job_files_remove(row))
     job.status, job.output, job.error, job.finished_at = row.status, output, error, row.finished_at
     return row.status
 

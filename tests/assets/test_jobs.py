@@ -118,3 +118,24 @@ def test_the_background_save_request_round_trips_through_its_stored_form(disposi
         "get_image_and_save", disposition, "a" * 32, conversion_name, metadata, BgRemoveOptions()
     )
     assert services.BgRemoveRequest.from_json(request.to_json()) == request
+
+
+def test_the_sweep_removes_the_staged_file_of_a_job_whose_process_died_after_it_ended(
+    creator, photo_asset, django_capture_on_commit_callbacks
+):
+    job = save_job(creator, photo_asset)
+    staged = job.request["staged"]
+    # The job ends, but its process dies before the after-commit removal runs.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert job_ring(job.id) == JobStatus.OK
+    assert callbacks, "the removal is an after-commit step"
+    job.refresh_from_db()
+    assert (job.status, job.files_pending) == (JobStatus.OK, True)
+    assert default_storage.exists(staged)
+
+    jobs_sweep()
+    job.refresh_from_db()
+    assert job.files_pending is False
+    assert not default_storage.exists(staged)
+    assert Conversion.objects.get(asset=photo_asset, name="cut").file.name  # the saved result stays
+    assert default_storage.exists(Conversion.objects.get(asset=photo_asset, name="cut").file.name)
