@@ -120,9 +120,10 @@ class Attempt:
 
 
 def files_delete(paths) -> None:
+    """Delete each path; a path with no file is fine (both the local and the S3 storage
+    take that as done), so no existence check costs a second round trip."""
     for path in paths:
-        if default_storage.exists(path):
-            default_storage.delete(path)
+        default_storage.delete(path)
 
 
 def job_files_remove(job: Job) -> None:

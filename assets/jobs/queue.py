@@ -42,6 +42,11 @@ def claimable(now) -> Q:
     return Q(status=JobStatus.QUEUED) & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
 
 
+def claimable_ids(limit: int) -> list[str]:
+    """The ids of up to `limit` claimable jobs, oldest first."""
+    return list(Job.objects.filter(claimable(timezone.now())).order_by("created_at").values_list("id", flat=True)[:limit])
+
+
 def jobs_sweep() -> int:
     """Remove the files ended jobs left behind (their process was killed before it did),
     then ring for every claimable job beyond the rings already waiting in the broker
@@ -51,8 +56,7 @@ def jobs_sweep() -> int:
             job_files_remove(job)
         except Exception:
             logger.warning("sweep: could not remove the files of job %s", job.pk, exc_info=True)
-    now = timezone.now()
-    waiting_jobs = list(Job.objects.filter(claimable(now)).order_by("created_at").values_list("id", flat=True)[:500])
+    waiting_jobs = claimable_ids(500)
     if not waiting_jobs:
         return 0
     try:

@@ -16,7 +16,7 @@ from django_q.exceptions import TimeoutException
 
 from assets import worker
 from assets.jobs.kinds import Attempt, JobHandler, JobItem, LeaseLost, job_files_remove, job_handler
-from assets.jobs.queue import claimable, job_enqueue
+from assets.jobs.queue import claimable, claimable_ids, job_enqueue
 from assets.models import Job, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,7 @@ def job_ring(job_id: str | None = None) -> str:
 def job_claim(preferred: str | None = None) -> Job | None:
     """Claim `preferred` if it can be claimed, else the oldest claimable job; None if none."""
     now = timezone.now()
-    oldest = Job.objects.filter(claimable(now)).order_by("created_at").values_list("id", flat=True)[:5]
-    for job_id in dict.fromkeys([*([preferred] if preferred else []), *oldest]):
+    for job_id in dict.fromkeys([*([preferred] if preferred else []), *claimable_ids(5)]):
         with transaction.atomic():
             job = Job.objects.select_for_update().filter(claimable(now), id=job_id).first()
             if job is None:

@@ -56,7 +56,6 @@ def schema_update(*, user, schema_id: Any, name: str, schema: dict[str, Any]) ->
         problem = schema_replacement_problem(schema_id=obj.pk, schema=schema)
         if problem:
             raise Conflict(problem, code="schema_in_use")
-        obj = DataSchema.objects.get(pk=obj.pk)
         obj.name, obj.schema = name, schema
         obj.full_clean()
         obj.save()
