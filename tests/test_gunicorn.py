@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import requests
-from django.db import connection
 
 from assets.models import Asset
-from tests.conftest import assert_error, stored_files
+from tests.conftest import _free_port, assert_error, stored_files
+from tests.graphics.conftest import child_env
 from tests.images import jpeg_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,30 +29,13 @@ MAX_FORM = 100_000
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def _database_url() -> str:
-    params = connection.settings_dict
-    if params["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{params['NAME']}"
-    auth = quote(params.get("USER") or "", safe="") + (":" + quote(params["PASSWORD"], safe="") if params.get("PASSWORD") else "")
-    return f"postgres://{auth}@{params.get('HOST') or 'localhost'}:{params.get('PORT') or 5432}/{quote(params['NAME'], safe='')}"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server(media_root, tmp_path, make_user) -> Iterator[tuple[str, str]]:
     """(base URL, an ADMIN's API key) of a gunicorn serving the test's database."""
     _, key = make_user("ADMIN")
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "ASSETS_TEST_DB"}
-    env.update(
-        DATABASE_URL=_database_url(),
-        MEDIA_ROOT=str(media_root),
-        DJANGO_SETTINGS_MODULE="assets_project.settings",
+    env = child_env(  # the test's database, media folder and broker, as for the worker tests
+        media_root,
         GUNICORN_WORKERS="1",
         GUNICORN_THREADS="2",
         ASSETS_MAX_UPLOAD_BYTES=str(MAX_UPLOAD),
