@@ -212,8 +212,9 @@ BG_REMOVE_MODELS = {
 }
 
 # onnxruntime's execution providers (in order of preference) and the intra-op threads one
-# inference may use (0: the machine's cores). A process runs cores // threads inferences
-# at once; other requests wait for the model instead of oversubscribing the CPU.
+# inference may use (0: adaptive, all cores for a lone inference and one each under load;
+# graphics.processing.u2net.CorePool). Other requests wait for the model instead of
+# oversubscribing the CPU.
 BG_REMOVE_PROVIDERS = env_list("BG_REMOVE_PROVIDERS", "CPUExecutionProvider")
 BG_REMOVE_THREADS = env_int("BG_REMOVE_THREADS", 0)
 

@@ -9,7 +9,8 @@ removal on a large photo: Pillow tries every PNG filter on every row and compres
 one core. `png_encode` applies the "Up" filter to all rows at once with NumPy (on
 photographs it compresses as well as Pillow's adaptive choice) and deflates horizontal
 bands on a small thread pool (zlib releases the GIL), joined into one valid zlib stream
-with full flushes. The compression level is a parameter (setting `BG_REMOVE_PNG_LEVEL`).
+with full flushes. Deflate is zlib-ng's (the `zlib-ng` package): at level 2 it is 1.75x
+as fast as zlib on a 12-megapixel cut-out, for a slightly smaller file. The compression level is a parameter (setting `BG_REMOVE_PNG_LEVEL`).
 `bench/bg_remove.py` shows the measurements behind the defaults.
 """
 
@@ -23,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image, ImageOps
+from zlib_ng import zlib_ng
 
 from core.imaging import ImageRejected, image_load, image_open
 
@@ -77,8 +79,8 @@ def _chunk(kind: bytes, payload: bytes) -> bytes:
 
 
 def _deflate_band(band: memoryview, level: int, last: bool) -> bytes:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
-    return compressor.compress(band) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+    compressor = zlib_ng.compressobj(level, zlib_ng.DEFLATED, -15)
+    return compressor.compress(band) + compressor.flush(zlib_ng.Z_FINISH if last else zlib_ng.Z_FULL_FLUSH)
 
 
 def png_encode(image: Image.Image, *, level: int = 2, bands: int = 4) -> bytes:
@@ -106,6 +108,6 @@ def png_encode(image: Image.Image, *, level: int = 2, bands: int = 4) -> bytes:
     else:
         parts = list(_pool.map(lambda job: _deflate_band(job[0], level, job[1]), jobs))
     header = b"\x78\x01"  # zlib header: deflate, 32K window (levels are interchangeable here)
-    stream = header + b"".join(parts) + struct.pack(">I", zlib.adler32(flat))
+    stream = header + b"".join(parts) + struct.pack(">I", zlib_ng.adler32(flat))
     ihdr = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOR_TYPES[image.mode], 0, 0, 0)
     return _PNG_SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")

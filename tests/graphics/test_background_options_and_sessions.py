@@ -1,15 +1,19 @@
 """graphics.processing.background: BgRemoveOptions.parse (defaults, every valid value,
 each bad one an OptionError naming the field) and the model sessions (one per model,
-the same one for 8 racing threads, nothing cached for an unknown model)."""
+the same one for 8 racing threads, nothing cached for an unknown model), and the core
+pool that lends inferences their threads."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from core.errors import OptionError
 from graphics.processing import background
@@ -170,3 +174,86 @@ def test_removing_a_background_with_the_bundled_model_imports_neither_rembg_nor_
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, input=photo, capture_output=True, timeout=120)
     assert out.returncode == 0, out.stderr.decode(errors="replace")
     assert out.stdout.decode().strip().splitlines()[-1] == "[]"
+
+
+def _pool_for(cores: int, threads: int = 0):
+    from graphics.processing import u2net
+
+    runtime = u2net.Runtime(threads=threads)
+    pool = u2net.CorePool(runtime)
+    pool.size = pool._free = cores  # a machine of `cores` cores, whatever this one has
+    if threads:
+        pool._fixed = min(threads, cores)
+    return pool
+
+
+def test_core_pool_gives_a_lone_inference_every_core_and_one_each_under_load():
+    pool = _pool_for(4)
+    with pool.turn() as alone:
+        assert alone == 4
+    inside, release, seen = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        with pool.turn() as cores:
+            seen.append(cores)
+            inside.set()
+            release.wait(10)
+
+    first = threading.Thread(target=hold)
+    first.start()
+    assert inside.wait(10)
+    # the first took all 4; three more wait, then each gets one core when it is released
+    others = [threading.Thread(target=hold) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while pool._waiting < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool._waiting == 3 and pool._free == 0
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert seen == [4, 1, 1, 1]
+    assert pool._free == 4 and pool._waiting == 0
+
+
+def test_core_pool_never_lends_more_cores_than_it_has():
+    pool = _pool_for(2)
+    busy, peak, lock = [0], [0], threading.Lock()
+
+    def run() -> None:
+        for _ in range(20):
+            with pool.turn() as cores:
+                with lock:
+                    busy[0] += cores
+                    peak[0] = max(peak[0], busy[0])
+                time.sleep(0.001)
+                with lock:
+                    busy[0] -= cores
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert peak[0] == 2 and busy[0] == 0 and pool._free == 2
+
+
+def test_core_pool_with_fixed_threads_lends_that_many():
+    pool = _pool_for(4, threads=2)
+    with pool.turn() as first, pool.turn() as second:
+        assert (first, second) == (2, 2) and pool._free == 0
+
+
+def test_adaptive_sessions_give_the_same_mask_with_all_cores_and_with_one():
+    from graphics.processing import u2net
+
+    session = u2net.U2netSession(u2net.model_path("u2netp"), u2net.Runtime(), u2net.CorePool(u2net.Runtime()))
+    from skimage import data
+
+    pixels = np.asarray(Image.fromarray(data.astronaut()).resize((320, 320)), dtype=np.float32)
+    batch = np.ascontiguousarray(((pixels / pixels.max() - u2net._MEAN) / u2net._STD).transpose(2, 0, 1)[np.newaxis])
+    outputs = [s.run(None, {session._input: batch})[0][0, 0] for s in session._sessions.values()]
+    assert len(outputs) == len(u2net.Runtime().widths)
+    for output in outputs[1:]:
+        assert np.abs(output - outputs[0]).max() < 1e-4
