@@ -7,12 +7,14 @@ from __future__ import annotations
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assets import selectors, services
-from assets.downloads import stored_file_response
+from assets.downloads import rendition_response, stored_file_response
+from core.renditions import wants_rendition
 
 from assets.openapi import (
     ASSET_LIST_PARAMETERS,
@@ -21,6 +23,7 @@ from assets.openapi import (
     CONTENT_NAME,
     CONTENT_RESPONSES,
     CONVERSION_NAME,
+    RENDITION_PARAMETERS,
     DATA_UPDATE,
     FILE_UPLOAD,
     SCHEMA_REQUEST,
@@ -83,15 +86,31 @@ class AssetDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class JsonOnly(DefaultContentNegotiation):
+    """Always JSON (for errors), whatever `?format=` says: on content URLs `format` is a
+    rendition parameter (SPEC §9), not DRF's renderer override."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class AssetContentView(APIView):
-    """`original` is the asset's own file; any other name is a conversion."""
+    """`original` is the asset's own file; any other name is a conversion. With any of the
+    rendition parameters, a GET answers with a rendition of it (SPEC §9)."""
+
+    content_negotiation_class = JsonOnly
 
     permission_classes = [ByMethod.of(GET=CanRead, POST=CanWrite, DELETE=CanDelete)]
     parser_classes = [SafeMultiPartParser]
 
-    @extend_schema(parameters=[path_name(CONTENT_NAME, "original, or a conversion name")], responses=CONTENT_RESPONSES)
+    @extend_schema(
+        parameters=[path_name(CONTENT_NAME, "original, or a conversion name"), *RENDITION_PARAMETERS],
+        responses=CONTENT_RESPONSES,
+    )
     def get(self, request: Request, asset_id: str, name: str):
         asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id)
+        if wants_rendition(request.query_params):
+            return rendition_response(request, asset, name)
         return stored_file_response(request, *selectors.stored_file_get(asset=asset, name=name))
 
     @extend_schema(

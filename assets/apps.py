@@ -11,7 +11,10 @@ class AssetsConfig(AppConfig):
 
         from assets import schema_extensions  # noqa: F401  (registers the OpenAPI auth scheme)
 
+        from assets.jobs import job_kind_register
+
         post_migrate.connect(_ensure_builtin_schema, sender=self)
+        job_kind_register("thumbnail", handler="assets.services.renditions.THUMBNAIL_JOBS")
         post_spawn.connect(_worker_started, dispatch_uid="assets-worker-signals")
 
 

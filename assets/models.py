@@ -234,3 +234,32 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.status})"
+
+
+class Rendition(FileFacts):
+    """A file made from an asset's original or one of its conversions at a size and format
+    (SPEC §9): made on first request, kept, and deleted with its source file.
+
+    `source` is "original" or the conversion's name, `source_file` the stored name of the
+    file it was made from (a replaced conversion has a new one), `spec` the normalised
+    parameters (core.renditions.RenditionPlan.key). `used_at` orders the least recently
+    used first when the per-asset cap makes room (updated at most once a minute per row).
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="renditions")
+    source = models.CharField(max_length=30)
+    source_file = models.CharField(max_length=500)
+    spec = models.CharField(max_length=100)
+    file = models.FileField(max_length=500)  # named by assets.services.renditions
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["asset", "source", "spec"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "source", "spec"], name="rendition_unique_per_source_and_spec")
+        ]
+        indexes = [models.Index(fields=["asset", "used_at"], name="rendition_lru")]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id}/{self.source}/{self.spec}"

@@ -90,6 +90,17 @@ ASSET_LIST_PARAMETERS = [
     _query("page_size", {"type": "integer", "minimum": 1, "maximum": 200}, "1 to 200, default 50"),
 ]
 
+# SPEC §9: any of these turns a content GET into a rendition. w and h are capped by the
+# setting ASSETS_RENDITION_MAX_SIDE (4096 unless configured).
+RENDITION_PARAMETERS = [
+    _query("w", {"type": "integer", "minimum": 1, "maximum": 4096}, "rendition width (never upscaled except fit=fill)"),
+    _query("h", {"type": "integer", "minimum": 1, "maximum": 4096}, "rendition height"),
+    _query("fit", {"type": "string", "enum": ["contain", "cover", "fill"]}, "contain (default), cover (crop the centre), fill (stretch)"),
+    _query("format", {"type": "string", "enum": ["auto", "webp", "avif", "jpeg", "png"]}, "auto (default) negotiates from Accept"),
+    _query("q", {"type": "integer", "minimum": 1, "maximum": 100}, "quality of lossy formats, default 80"),
+    _query("bg", {"type": "string", "pattern": r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"}, "flatten alpha onto this colour, #rgb or #rrggbb"),
+]
+
 ASSET_PAGE = {
     "type": "object",
     "required": ["count", "next", "previous", "results"],
@@ -147,4 +158,5 @@ CONTENT_RESPONSES = {
     (206, "image/*"): OpenApiResponse({"type": "string", "format": "binary"}, description="the requested range"),
     304: OpenApiResponse(description="If-None-Match matched the ETag"),
     **error_responses(400, 401, 403, 404, 416),
+    # a rendition answers with the headers of any content plus X-Rendition: hit|miss
 }

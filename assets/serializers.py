@@ -26,6 +26,15 @@ def content_url(request, asset_id: str, name: str) -> str:
     return absolute_url(request, reverse("asset-content", kwargs={"asset_id": asset_id, "name": name}))
 
 
+def thumbnail_url(request, asset_id: str, name: str = "original", side: int | None = None) -> str:
+    """A contain, format=auto rendition of `side` pixels (the thumbnail the worker makes
+    after each upload, by default)."""
+    from django.conf import settings
+
+    side = side or settings.ASSETS_THUMBNAIL_SIDE or 256
+    return f"{content_url(request, asset_id, name)}?w={side}&h={side}"
+
+
 # --- the documents -----------------------------------------------------------------------
 
 
@@ -58,6 +67,7 @@ class AssetDocument(serializers.Serializer):
     source_asset_id = serializers.CharField(allow_null=True)
     conversions = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField(help_text="a 256-pixel rendition of the original (SPEC §9)")
 
     @extend_schema_field(serializers.DictField(child=ConversionDocument()))
     def get_conversions(self, asset: Asset) -> dict[str, Any]:
@@ -66,6 +76,10 @@ class AssetDocument(serializers.Serializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, asset: Asset) -> str:
         return content_url(self.context.get("request"), asset.id, "original")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, asset: Asset) -> str:
+        return thumbnail_url(self.context.get("request"), asset.id)
 
 
 class AssetUploadRequest(serializers.Serializer):

@@ -192,6 +192,13 @@ STORAGES = {
 
 ASSETS_MAX_UPLOAD_BYTES = env_int("ASSETS_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 ASSETS_MAX_PIXELS = env_int("ASSETS_MAX_PIXELS", MAX_PIXELS)
+
+# Renditions (SPEC §9): the longest side one may have, how many an asset keeps (the least
+# recently used go first), and the side of the thumbnail the worker makes after each
+# upload and saved conversion (0: none).
+ASSETS_RENDITION_MAX_SIDE = env_int("ASSETS_RENDITION_MAX_SIDE", 4096)
+ASSETS_RENDITIONS_PER_ASSET = env_int("ASSETS_RENDITIONS_PER_ASSET", 50)
+ASSETS_THUMBNAIL_SIDE = env_int("ASSETS_THUMBNAIL_SIDE", 256)
 # Uploaded files above this size spool to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None

@@ -29,6 +29,7 @@ import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import numpy as np
 import pillow_heif
 from PIL import Image, ImageFile, UnidentifiedImageError
 
@@ -139,11 +140,16 @@ def _whole_data_check(image: Image.Image) -> None:
         png_check(_source_bytes(image))
 
 
-def image_load(image: Image.Image) -> Image.Image:
-    """Decode the first frame; a truncated or corrupt file raises ImageRejected."""
+def image_load(image: Image.Image, *, draft: tuple[int, int] | None = None) -> Image.Image:
+    """Decode the first frame; a truncated or corrupt file raises ImageRejected.
+
+    `draft` (JPEG only): decode at the smallest DCT scale (1/2, 1/4, 1/8) that is still
+    at least this size; the whole data is checked at full size first all the same."""
     try:
         _whole_data_check(image)
         image.seek(0)
+        if draft is not None and image.format in ("JPEG", "MPO"):
+            image.draft(image.mode if image.mode in ("RGB", "L", "CMYK") else "RGB", draft)
         image.load()
     except IncompleteImage as exc:
         raise ImageRejected("invalid_image", f"{exc}; upload the complete file") from exc
@@ -227,3 +233,30 @@ def image_describe(data: bytes) -> ImageInfo:
         checksum=hashlib.sha256(data).hexdigest(),
         extension=FILE_EXTENSIONS[content_type],
     )
+
+
+def _has_transparency(image: Image.Image) -> bool:
+    return image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info
+
+
+def to_8bit_rgb_or_rgba(image: Image.Image) -> Image.Image:
+    """Any Pillow mode -> "RGB", or "RGBA" when the image carries transparency.
+
+    16- and 32-bit integer greyscale is scaled to 8 bits by its nominal range (not
+    truncated); float images are taken as 0..1 when they fit, else clipped to 0..255.
+    """
+    mode = image.mode
+    if mode in {"RGB", "RGBA"}:
+        return image
+    if mode.startswith("I;16") or mode == "I":
+        values = np.asarray(image, dtype=np.uint32 if mode == "I" else np.uint16).astype(np.uint32)
+        scale = 257 if mode.startswith("I;16") or values.max(initial=0) > 255 else 1
+        return Image.fromarray((values // scale).clip(0, 255).astype(np.uint8), "L").convert("RGB")
+    if mode == "F":
+        values = np.asarray(image, dtype=np.float32)
+        if values.size and values.max() <= 1.0 and values.min() >= 0.0:
+            values = values * 255.0
+        return Image.fromarray(values.clip(0, 255).round().astype(np.uint8), "L").convert("RGB")
+    if _has_transparency(image):
+        return image.convert("RGBA")
+    return image.convert("RGB")

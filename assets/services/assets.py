@@ -16,6 +16,7 @@ from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, Conversion, DataSch
 from assets.requests import AssetUpload
 from assets.selectors import account_of, asset_get, schema_get
 from assets.services.files import files_delete_on_commit, stored_file
+from assets.services.renditions import renditions_drop, thumbnail_after_save
 from assets.validators import data_check, upload_check
 
 
@@ -97,6 +98,7 @@ def asset_create(
         asset.full_clean()
         with transaction.atomic():
             asset.save(force_insert=True)
+            thumbnail_after_save(asset=asset, source="original", user=user)
     return asset
 
 
@@ -147,6 +149,7 @@ def assets_delete(*, ids: list[str]) -> None:
             *Asset.objects.filter(pk__in=ids).values_list("file", flat=True),
             *Conversion.objects.filter(asset_id__in=ids).values_list("file", flat=True),
         ]
+        renditions_drop(asset_ids=ids)
         Asset.objects.filter(pk__in=ids).delete()
         files_delete_on_commit(paths)
 

@@ -13,6 +13,7 @@ from assets.models import Asset, Conversion
 from assets.selectors import account_of, asset_get, conversion_get
 from assets.services.assets import conversion_path
 from assets.services.files import files_delete_on_commit, stored_file
+from assets.services.renditions import renditions_drop, thumbnail_after_save
 from assets.validators import conversion_name_check, upload_check
 
 
@@ -55,6 +56,9 @@ def conversion_save(
                 conversion.save()
             Asset.objects.filter(pk=asset.pk).update(update_time=timezone.now())
             files_delete_on_commit([old_path] if old_path else [])
+            if old_path:
+                renditions_drop(asset_ids=[asset.pk], source=name)
+            thumbnail_after_save(asset=asset, source=name)
     return conversion
 
 
@@ -75,5 +79,6 @@ def conversion_delete(*, user, asset_id: str, name: str) -> None:
         conversion = conversion_get(asset=asset, name=name)
         path = conversion.file.name
         conversion.delete()
+        renditions_drop(asset_ids=[asset.pk], source=name)
         Asset.objects.filter(pk=asset.pk).update(update_time=timezone.now())
         files_delete_on_commit([path])

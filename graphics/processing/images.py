@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image, ImageOps
 from zlib_ng import zlib_ng
 
-from core.imaging import ImageRejected, image_load, image_open
+from core.imaging import ImageRejected, image_load, image_open, to_8bit_rgb_or_rgba
 
 __all__ = ["ImageRejected", "decode", "to_8bit_rgb_or_rgba", "png_encode"]
 
@@ -45,33 +45,6 @@ def decode(data: bytes, *, max_pixels: int) -> Image.Image:
     except Exception:  # a malformed EXIF block: keep the pixels as stored
         pass
     return to_8bit_rgb_or_rgba(image)
-
-
-def _has_transparency(image: Image.Image) -> bool:
-    return image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info
-
-
-def to_8bit_rgb_or_rgba(image: Image.Image) -> Image.Image:
-    """Any Pillow mode -> "RGB", or "RGBA" when the image carries transparency.
-
-    16- and 32-bit integer greyscale is scaled to 8 bits by its nominal range (not
-    truncated); float images are taken as 0..1 when they fit, else clipped to 0..255.
-    """
-    mode = image.mode
-    if mode in {"RGB", "RGBA"}:
-        return image
-    if mode.startswith("I;16") or mode == "I":
-        values = np.asarray(image, dtype=np.uint32 if mode == "I" else np.uint16).astype(np.uint32)
-        scale = 257 if mode.startswith("I;16") or values.max(initial=0) > 255 else 1
-        return Image.fromarray((values // scale).clip(0, 255).astype(np.uint8), "L").convert("RGB")
-    if mode == "F":
-        values = np.asarray(image, dtype=np.float32)
-        if values.size and values.max() <= 1.0 and values.min() >= 0.0:
-            values = values * 255.0
-        return Image.fromarray(values.clip(0, 255).round().astype(np.uint8), "L").convert("RGB")
-    if _has_transparency(image):
-        return image.convert("RGBA")
-    return image.convert("RGB")
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
