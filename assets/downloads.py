@@ -66,16 +66,15 @@ def rendition_response(request, asset, name: str) -> HttpResponse:
     one that is wrong), then served from storage, made first when it is missing."""
     from django.conf import settings
 
-    from assets.selectors import stored_file_get
     from assets.services.renditions import rendition_get
     from core.renditions import RenditionQuery
 
-    query = RenditionQuery.parse(request.query_params, max_side=settings.ASSETS_RENDITION_MAX_SIDE)
+    params = getattr(request, "query_params", request.GET)  # a DRF request, or Django's (the admin)
+    query = RenditionQuery.parse(params, max_side=settings.ASSETS_RENDITION_MAX_SIDE)
     accept = request.headers.get("Accept", "")
     served = rendition_get(asset=asset, name=name, query=query, accept=accept)
     rendition = served.rendition
-    _source, download_name = stored_file_get(asset=asset, name=name)
-    stem = download_name.rsplit(".", 1)[0]
+    stem = served.source_filename.rsplit(".", 1)[0]
     extension = rendition.file.name.rsplit(".", 1)[-1]
     response = file_response(
         request, name=rendition.file.name, size=rendition.size, content_type=rendition.content_type,

@@ -147,7 +147,7 @@ class Asset(FileFacts):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     name = models.CharField(max_length=255)
-    file = models.FileField(max_length=500)  # named by assets.services (original_path)
+    file = models.FileField(max_length=500)  # named by assets.files.original_path
     status = models.CharField(max_length=10, choices=AssetStatus.choices, default=AssetStatus.OK)
     upload_time = models.DateTimeField(auto_now_add=True, db_index=True)
     update_time = models.DateTimeField(auto_now=True)
@@ -176,7 +176,7 @@ class Conversion(FileFacts):
 
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="conversions")
     name = models.CharField(max_length=30, validators=[RegexValidator(CONVERSION_NAME_PATTERN)])
-    file = models.FileField(max_length=500)  # named by assets.services (conversion_path)
+    file = models.FileField(max_length=500)  # named by assets.files.conversion_path
     update_time = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -16,8 +16,7 @@ from django.utils.module_loading import import_string
 
 from assets import worker
 from assets.models import Asset, Job
-from assets.services.assets import conversion_path, original_path
-from assets.services.files import files_undone_on_error
+from assets.files import conversion_path, files_undone_on_error, original_path
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from assets.services.assets import (
     display_name,
 )
 from assets.services.conversions import conversion_delete, conversion_save, conversion_upload
-from assets.services.files import files_delete_on_commit, stored_file
+from assets.files import files_delete_on_commit, stored_file
 from assets.services.schemas import schema_create, schema_delete, schema_update
 
 __all__ = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from typing import Any
 
 from django.core.files import File
@@ -15,22 +14,10 @@ from core.imaging import ImageInfo, image_describe
 from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, Conversion, DataSchema
 from assets.requests import AssetUpload
 from assets.selectors import account_of, asset_get, schema_get
-from assets.services.files import files_delete_on_commit, stored_file
+from assets.files import files_delete_on_commit, original_path, stored_file
 from assets.services.renditions import renditions_drop, thumbnail_after_save
 from assets.validators import data_check, upload_check
 
-
-
-def original_path(asset: Asset, extension: str) -> str:
-    return f"accounts/{asset.account_id}/assets/{asset.id}/original{extension}"
-
-
-def conversion_path(asset: Asset, name: str, extension: str, token: str | None = None) -> str:
-    """A fresh name per write, so the old file stays intact until the new row has
-    committed. A job passes its own `token` (assets.jobs.item_key), so every attempt at one
-    item writes the same path and a killed attempt's file can be found and removed."""
-    token = token or uuid.uuid4().hex[:12]
-    return f"accounts/{asset.account_id}/assets/{asset.id}/conversions/{name}-{token}{extension}"
 
 
 def display_name(filename: str | None, info: ImageInfo) -> str:

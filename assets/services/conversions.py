@@ -11,8 +11,7 @@ from assets.errors import FieldError
 from core.imaging import ImageInfo
 from assets.models import Asset, Conversion
 from assets.selectors import account_of, asset_get, conversion_get
-from assets.services.assets import conversion_path
-from assets.services.files import files_delete_on_commit, stored_file
+from assets.files import conversion_path, files_delete_on_commit, stored_file
 from assets.services.renditions import renditions_drop, thumbnail_after_save
 from assets.validators import conversion_name_check, upload_check
 

@@ -18,6 +18,7 @@ from storage.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,7 +30,8 @@ from django.utils import timezone
 
 from assets.models import Asset, Conversion, Job, Rendition
 from assets.selectors import stored_file_get
-from assets.services.files import files_delete_on_commit, stored_file
+from assets.files import files_delete_on_commit, stored_file
+from core.imaging import image_describe
 from core.renditions import EXTENSIONS, RenditionPlan, RenditionQuery, render
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ _ATTEMPTS = 3
 class Served:
     rendition: Rendition
     hit: bool
+    source_filename: str = ""  # the download name of the file it was made from
 
 
 class _Lost(Exception):
@@ -70,8 +73,6 @@ def thumbnail_plan(asset: Asset, name: str) -> tuple[RenditionPlan, str]:
 
 def rendition_path(asset: Asset, source: str, plan: RenditionPlan, extension: str, token: str | None = None) -> str:
     """A fresh name per write (`token`, else random), like a conversion's."""
-    import uuid
-
     token = token or uuid.uuid4().hex[:12]
     return f"accounts/{asset.account_id}/assets/{asset.id}/renditions/{source}-{plan.key}-{token}{extension}"
 
@@ -87,16 +88,16 @@ def rendition_get(*, asset: Asset, name: str, query: RenditionQuery, accept: str
     from storage when it exists (a hit), else made and stored (a miss). 404 when there
     is no such conversion; OptionError for parameters the source cannot satisfy."""
     for _ in range(_ATTEMPTS):
-        source, _filename = stored_file_get(asset=asset, name=name)
+        source, filename = stored_file_get(asset=asset, name=name)
         plan = _plan(source, query, accept)
         found = Rendition.objects.filter(asset=asset, source=name, spec=plan.key, source_file=source.file.name).first()
         if found is not None:
             _touch(found)
-            return Served(found, hit=True)
+            return Served(found, hit=True, source_filename=filename)
         try:
-            return Served(_make(asset, name, source, plan, token), hit=False)
+            return Served(_make(asset, name, source, plan, token), hit=False, source_filename=filename)
         except _Lost as lost:
-            return Served(lost.winner, hit=False)
+            return Served(lost.winner, hit=False, source_filename=filename)
         except _SourceChanged:
             continue
     raise RuntimeError(f"the file {name!r} of asset {asset.id} kept changing while its rendition was made")
@@ -113,8 +114,6 @@ def _make(asset: Asset, name: str, source, plan: RenditionPlan, token: str | Non
     with default_storage.open(source.file.name, "rb") as handle:
         data = handle.read()
     made = render(data, plan, source_size=(source.width, source.height), max_pixels=settings.ASSETS_MAX_PIXELS)
-    from core.imaging import image_describe
-
     info = image_describe(made.data)
     with stored_file(rendition_path(asset, name, plan, made.extension, token), ContentFile(made.data)) as stored:
         with transaction.atomic():

@@ -1,15 +1,20 @@
-"""Files and rows move together (see assets.services)."""
+"""Where stored files go, and how files and rows move together (see assets.services)."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+
+if TYPE_CHECKING:
+    from assets.models import Asset
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +66,18 @@ def files_delete_on_commit(paths: Iterable[str]) -> None:
     names = [p for p in paths if p]
 
     transaction.on_commit(lambda: _delete_quietly(names, "after commit"))
+
+
+# --- where files go ----------------------------------------------------------------------
+
+
+def original_path(asset: Asset, extension: str) -> str:
+    return f"accounts/{asset.account_id}/assets/{asset.id}/original{extension}"
+
+
+def conversion_path(asset: Asset, name: str, extension: str, token: str | None = None) -> str:
+    """A fresh name per write, so the old file stays intact until the new row has
+    committed. A job passes its own `token` (assets.jobs.item_key), so every attempt at one
+    item writes the same path and a killed attempt's file can be found and removed."""
+    token = token or uuid.uuid4().hex[:12]
+    return f"accounts/{asset.account_id}/assets/{asset.id}/conversions/{name}-{token}{extension}"
