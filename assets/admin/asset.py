@@ -1,5 +1,6 @@
 """Assets: thumbnails, filters and search in the list; conversions inline, lineage both
-ways and `data` validated against its schema on the change page; the admin-only file view."""
+ways and `data` validated against its schema on the change page; the admin-only file view
+(the stored file, or a rendition of it for previews)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,21 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 
 from assets.admin.fields import PrettyJSONField
-from assets.downloads import stored_file_response
-from assets.errors import NotFound
+from assets.downloads import rendition_response, stored_file_response
+from assets.errors import ApiError, NotFound
 from assets.models import Asset, Conversion, DataSchema
 from assets.selectors import lineage_of, stored_file_get
 from assets.services import assets_delete
+from assets.templatetags.renditions import contained, rendition_srcset
 from assets.validators import data_check
+from core.errors import ImageRejected, OptionError
+from core.renditions import wants_rendition
 
 CHECKERBOARD = "background: repeating-conic-gradient(#ddd 0% 25%, #fff 0% 50%) 50% / 16px 16px;"
 
@@ -31,13 +35,24 @@ def _file_url(asset_id: str, name: str, *, download: bool = False) -> str:
     return f"{url}?download=1" if download else url
 
 
-def _preview(asset_id: str, name: str, *, max_px: int):
+def _preview(asset_id: str, name: str, *, side: int, width: int | None, height: int | None):
+    """A rendition of the file drawn at up to side × side CSS pixels (its width and height
+    set, so the row does not jump as it loads), with a 2x candidate for dense screens.
+    Renditions are browser formats, so HEIC, AVIF and TIFF originals show too."""
+    src, srcset = rendition_srcset(_file_url(asset_id, name), side, width, height)
+    drawn_w, drawn_h = contained(width, height, side)
+    # A large preview shrinks to a narrow screen; in a table cell a percentage max-width
+    # would let the column squeeze the image to nothing, so small ones keep their size.
+    fluid = "max-width: 100%; height: auto; " if side > 128 else ""
     return format_html(
-        '<img src="{}" alt="{}" loading="lazy" style="max-width: {}px; max-height: {}px; ' + CHECKERBOARD + '">',
-        _file_url(asset_id, name),
+        '<img src="{}"{} width="{}" height="{}" alt="{}" loading="lazy" decoding="async" style="{}{}">',
+        src,
+        format_html(' srcset="{}"', srcset) if srcset else "",
+        drawn_w,
+        drawn_h,
         f"{name} of {asset_id}",
-        max_px,
-        max_px,
+        fluid,
+        CHECKERBOARD,
     )
 
 
@@ -109,7 +124,7 @@ class ConversionInline(admin.TabularInline):
 
     @admin.display(description="preview")
     def preview(self, obj: Conversion):
-        return _preview(obj.asset_id, obj.name, max_px=160)
+        return _preview(obj.asset_id, obj.name, side=128, width=obj.width, height=obj.height)
 
     @admin.display(description="file")
     def download(self, obj: Conversion):
@@ -190,7 +205,9 @@ class AssetAdmin(admin.ModelAdmin):
 
     def file_view(self, request, object_id: str, name: str):
         """The stored original (`name` "original") or conversion `name`, as stored: inline,
-        or as an attachment with ?download=1. Range and conditional GET as in the API."""
+        or as an attachment with ?download=1. Range and conditional GET as in the API.
+        With the API's rendition parameters (w, h, fit, format, q, bg: SPEC §9), a
+        rendition of it, the same stored one the API serves."""
         asset = Asset.objects.filter(pk=unquote(object_id)).first()
         if not self.has_view_permission(request, asset):
             raise PermissionDenied
@@ -198,9 +215,14 @@ class AssetAdmin(admin.ModelAdmin):
             raise Http404("no such asset")
         try:
             stored, filename = stored_file_get(asset=asset, name=name)
+            if wants_rendition(request.GET):
+                response = rendition_response(request, asset, name)
+            else:
+                response = stored_file_response(request, stored, filename)
         except NotFound:
             raise Http404("no such conversion") from None
-        response = stored_file_response(request, stored, filename)
+        except (ApiError, OptionError, ImageRejected) as exc:
+            return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
         if request.GET.get("download"):
             response["Content-Disposition"] = content_disposition_header(True, filename)
         # Uploaded bytes on the admin's origin: never let them run as a document.
@@ -209,7 +231,7 @@ class AssetAdmin(admin.ModelAdmin):
 
     @admin.display(description="")
     def thumbnail(self, obj: Asset):
-        return _preview(obj.id, "original", max_px=64)
+        return _preview(obj.id, "original", side=64, width=obj.width, height=obj.height)
 
     @admin.display(description="size (w×h)")
     def dimensions(self, obj: Asset) -> str:
@@ -221,7 +243,7 @@ class AssetAdmin(admin.ModelAdmin):
 
     @admin.display(description="preview")
     def original_preview(self, obj: Asset):
-        return _preview(obj.id, "original", max_px=480)
+        return _preview(obj.id, "original", side=512, width=obj.width, height=obj.height)
 
     @admin.display(description="file")
     def original_download(self, obj: Asset):

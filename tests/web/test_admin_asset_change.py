@@ -23,11 +23,12 @@ def test_change_page_shows_conversions_inline_with_preview_and_download(web, lib
     asset = library["parent"][0]
     html = web.get(f"{ASSETS}{asset.id}/change/").content.decode()
     inline = html[html.index('id="conversions-group"'):]
-    assert f'<img src="{ASSETS}{asset.id}/file/thumb/"' in inline
+    # previews are renditions: 128 px inline (the 32-px thumb as it is), 512 px for the original
+    assert f'<img src="{ASSETS}{asset.id}/file/thumb/?w=128&amp;h=128" width="32" height="32"' in inline
     assert f'<a href="{ASSETS}{asset.id}/file/thumb/?download=1">Download</a>' in inline
     assert "thumb" in inline and "image/png" in inline
     # The original too: a large preview and a download link.
-    assert f'<img src="{ASSETS}{asset.id}/file/original/"' in html
+    assert f'<img src="{ASSETS}{asset.id}/file/original/?w=512&amp;h=512" width="96" height="96"' in html
     assert f'href="{ASSETS}{asset.id}/file/original/?download=1"' in html
     # What the links point at is what is stored.
     download = web.get(f"{ASSETS}{asset.id}/file/thumb/?download=1")

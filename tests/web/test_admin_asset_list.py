@@ -4,11 +4,17 @@ list filters, search by id and name, and no adding of assets."""
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
+from PIL import Image
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from assets.models import Account
+from tests.conftest import make_asset
+from tests.images import format_samples
 from tests.web.conftest import ASSETS, listed_ids
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +29,43 @@ def test_asset_list_shows_each_assets_thumbnail_from_the_admin_file_view(web, li
     assert sorted(listed_ids(response)) == sorted({a.id for a, _ in library.values()})
     for key in ("parent", "child", "grandchild", "orphan", "other"):
         asset = library[key][0]
-        assert f'<img src="{ASSETS}{asset.id}/file/original/"' in html
+        # a 64-px rendition, drawn at its contained size (never upscaled)
+        assert f'<img src="{ASSETS}{asset.id}/file/original/?w=64&amp;h=64"' in html
+    parent = library["parent"][0]  # 96 x 96: a 128-px rendition is sharper on dense screens
+    base = f"{ASSETS}{parent.id}/file/original/"
+    assert f'srcset="{base}?w=64&amp;h=64 1x, {base}?w=128&amp;h=128 2x" width="64" height="64"' in html
+    coffee = library["grandchild"][0]  # 60 x 40: already smaller than 64, no 2x candidate
+    tag = re.search(rf'<img src="{ASSETS}{coffee.id}/file/original/[^>]*>', html).group(0)
+    assert "srcset" not in tag and 'width="60" height="40"' in tag
+
+
+def test_file_view_with_rendition_parameters_serves_a_rendition(web, library):
+    asset = library["parent"][0]
+    url = f"{ASSETS}{asset.id}/file/original/?w=64&h=64"
+    response = web.get(url, HTTP_ACCEPT="image/avif,image/webp,image/*,*/*;q=0.8")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/avif" and "Accept" in response["Vary"]
+    assert "sandbox" in response["Content-Security-Policy"]
+    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as image:
+        assert image.size == (64, 64)
+    again = web.get(url, HTTP_ACCEPT="image/avif,image/webp,image/*,*/*;q=0.8")
+    assert again["X-Rendition"] == "hit" and again["ETag"] == response["ETag"]
+    bad = web.get(f"{ASSETS}{asset.id}/file/original/?w=0")
+    assert bad.status_code == 400 and "w: must be a whole number" in bad.content.decode()
+    assert web.get(f"{ASSETS}{asset.id}/file/nope/?w=64").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["heic", "avif", "tiff"])
+def test_heic_avif_and_tiff_originals_get_a_browser_viewable_thumbnail(web, library, kind):
+    filename, body, content_type = format_samples()[kind]
+    asset = make_asset(Account.objects.get(name="acme"), filename, body)
+    assert asset.content_type == content_type
+    html = web.get(ASSETS).content.decode()
+    src = re.search(rf'<img src="({ASSETS}{asset.id}/file/original/[^"]*)"', html).group(1)
+    response = web.get(src.replace("&amp;", "&"), HTTP_ACCEPT="image/webp,*/*;q=0.8")  # a browser without AVIF
+    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as image:
+        assert max(image.size) == 64
 
 
 @pytest.mark.parametrize(

@@ -137,8 +137,21 @@ def test_grid_lists_only_the_accounts_assets_newest_first_with_thumbnails(logged
     assert grid_ids(response) == [second.id, first.id]
     html = response.content.decode()
     assert foreign.id not in html and "foreign.jpg" not in html
-    assert f'src="/api/v1/assets/{first.id}/content/original"' in html
+    # a 256-px rendition (the thumbnail made after upload); 40 x 30 needs no 2x candidate
+    assert f'src="/api/v1/assets/{first.id}/content/original?w=256&amp;h=256" width="40" height="30"' in html
     assert f'href="/assets/{first.id}/"' in html
+
+
+def test_grid_asks_for_renditions_with_a_2x_candidate_for_large_images(logged_in):
+    client, user = logged_in(Role.USER)
+    wide = make_asset(user, "wide.jpg", jpeg_bytes("coffee", (600, 400)))
+    tall = make_asset(user, "tall.png", png_bytes("chelsea", (300, 451)))
+    html = client.get("/assets/").content.decode()
+    for asset, shape in ((wide, "wide"), (tall, "tall checkerboard")):
+        url = f"/api/v1/assets/{asset.id}/content/original"
+        tag = re.search(rf'<img class="{shape}" [^>]*>', html).group(0)
+        assert f'src="{url}?w=256&amp;h=256" srcset="{url}?w=256&amp;h=256 1x, {url}?w=512&amp;h=512 2x"' in tag
+        assert f'width="{asset.width}" height="{asset.height}"' in tag and 'loading="lazy"' in tag
 
 
 def test_grid_filters_by_name_content_type_and_conversion(logged_in):
@@ -200,11 +213,14 @@ def test_detail_shows_the_original_every_conversion_and_the_data(logged_in):
     response = client.get(f"/assets/{asset.id}/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert f'src="/api/v1/assets/{asset.id}/content/original"' in html
+    original = f"/api/v1/assets/{asset.id}/content/original"
+    # renditions sized for where they are drawn; the download links give the stored files
+    assert f'id="original" src="{original}?w=512&amp;h=512" width="40" height="30"' in html
+    assert f'href="{original}" download="cat.jpg"' in html
     for conversion, size in ((thumb, "24 × 16"), (cutout, "20 × 10")):
         url = f"/api/v1/assets/{asset.id}/content/{conversion.name}"
         block = re.search(rf'<li data-conversion="{conversion.name}">(.*?)</li>', html, re.S).group(1)
-        assert f'src="{url}"' in block and f'href="{url}" download' in block
+        assert f'src="{url}?w=256&amp;h=256"' in block and f'href="{url}" download' in block
         assert f"{conversion.size} bytes" in block and size in block and "image/png" in block
     # the data, pretty-printed with an indent of 2, exactly as json.dumps makes it
     pre = re.search(r'<pre class="data" id="data">(.*?)</pre>', html, re.S).group(1)

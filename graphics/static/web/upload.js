@@ -166,6 +166,28 @@
   }
 
   // A searchable picker over GET /api/v1/assets?name=<text> (the session authenticates).
+  // Each result shows a small rendition of the asset (SPEC §9): 64 px, 128 on dense
+  // screens, the sizes the admin's lists use too, so they are made once and reused.
+  const PICKER_SIDE = 64;
+
+  function thumbnail(asset) {
+    const img = document.createElement("img");
+    const base = asset.url.split("?")[0];
+    const at = (side) => base + "?w=" + side + "&h=" + side;
+    img.src = at(PICKER_SIDE);
+    if (Math.max(asset.width, asset.height) > PICKER_SIDE) img.srcset = at(PICKER_SIDE) + " 1x, " + at(2 * PICKER_SIDE) + " 2x";
+    img.width = asset.width;
+    img.height = asset.height;
+    img.alt = "";
+    img.loading = "lazy";
+    img.decoding = "async";
+    img.className = (asset.width >= asset.height ? "wide" : "tall") + (asset.content_type === "image/jpeg" ? "" : " checkerboard");
+    const tile = document.createElement("span");
+    tile.className = "thumb picker-thumb";
+    tile.append(img);
+    return tile;
+  }
+
   let searchTimer = null;
   let searchSeq = 0;
 
@@ -190,7 +212,9 @@
       button.type = "button";
       button.setAttribute("role", "option");
       button.dataset.assetId = asset.id;
-      button.textContent = asset.name + " · " + asset.width + "×" + asset.height + " · " + asset.id.slice(0, 8);
+      const label = document.createElement("span");
+      label.textContent = asset.name + " · " + asset.width + "×" + asset.height + " · " + asset.id.slice(0, 8);
+      button.append(thumbnail(asset), label);
       button.addEventListener("click", () => choose(asset));
       item.append(button);
       results.append(item);
@@ -208,10 +232,11 @@
     clearTimeout(searchTimer);
     searchSeq += 1; // drop the answer of a search still under way
     assetIdInput.value = asset.id;
-    chosen.replaceChildren("Chosen: ");
+    const text = document.createElement("span");
     const strong = document.createElement("strong");
     strong.textContent = asset.name;
-    chosen.append(strong, " (" + asset.id + ")");
+    text.append("Chosen: ", strong, " (" + asset.id + ")");
+    chosen.replaceChildren(thumbnail(asset), text);
     results.replaceChildren();
     search.setAttribute("aria-expanded", "false");
     setFieldError("asset_id", []);
