@@ -12,7 +12,6 @@ Screenshots (desktop 1280 x 900 and phone 390 x 844) go to test-output/screensho
 
 from __future__ import annotations
 
-import io
 
 import pytest
 from django.contrib.auth.models import User
@@ -23,7 +22,7 @@ from assets.jobs import job_ring
 from assets.models import Job, JobStatus, Role
 from tests.conftest import add_conversion, make_asset
 from tests.images import encode, format_samples, photo
-from tests.web.test_browser import CHROMIUM, SCREENSHOTS, TIMEOUT_MS, browser, log_in, page  # noqa: F401
+from tests.web.test_browser import SCREENSHOTS, TIMEOUT_MS, browser, log_in, page  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
