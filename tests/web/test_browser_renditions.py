@@ -12,7 +12,6 @@ Screenshots (desktop 1280 x 900 and phone 390 x 844) go to test-output/screensho
 
 from __future__ import annotations
 
-
 import pytest
 from django.contrib.auth.models import User
 from PIL import Image, ImageDraw
