@@ -320,3 +320,11 @@ def bucket_keys(s3_client, bucket: str) -> list[str]:
     for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         keys.extend(item["Key"] for item in page.get("Contents", []))
     return sorted(keys)
+
+
+@pytest.fixture
+def no_thumbnails(settings):
+    """No thumbnail job after uploads and saves (ASSETS_THUMBNAIL_SIDE=0), for tests of
+    other jobs in which a queued thumbnail job would be what a spare ring claims. The
+    thumbnail job itself is tested in tests/assets/test_renditions.py."""
+    settings.ASSETS_THUMBNAIL_SIDE = 0

@@ -32,7 +32,7 @@ HEX32 = re.compile(r"[0-9a-f]{32}")
 ASSET_KEYS = {
     "id", "name", "status", "content_type", "size", "checksum", "width", "height",
     "upload_time", "update_time", "data_schema_id", "data", "source_asset_id",
-    "conversions", "url",
+    "conversions", "url", "thumbnail_url",  # thumbnail_url: SPEC §9
 }
 CONVERSION_KEYS = {"content_type", "size", "width", "height", "url", "update_time"}
 

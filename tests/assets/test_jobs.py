@@ -19,7 +19,7 @@ from graphics.processing.background import BgRemoveOptions
 from tests.conftest import make_asset, stored_files
 from tests.images import jpeg_bytes, png_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_thumbnails")]
 
 
 @pytest.fixture

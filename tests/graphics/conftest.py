@@ -185,10 +185,11 @@ class QCluster:
 
 
 @pytest.fixture
-def qcluster_factory(transactional_db, media_root, tmp_path):
+def qcluster_factory(transactional_db, media_root, tmp_path, settings):
     """qcluster_factory(**env) -> a new, not yet started QCluster on the test's database,
     media and broker, with `env` added to its environment. Several may run at once, as
-    on several hosts.
+    on several hosts. The cluster makes thumbnails when the test's settings do
+    (`no_thumbnails` turns them off on both sides).
 
     The broker is purged first (before the test queues anything), so a task left over by
     an earlier run cannot be picked up, and again at the end. Every cluster is always
@@ -198,6 +199,7 @@ def qcluster_factory(transactional_db, media_root, tmp_path):
     made: list[QCluster] = []
 
     def make(**env: str) -> QCluster:
+        env.setdefault("ASSETS_THUMBNAIL_SIDE", str(settings.ASSETS_THUMBNAIL_SIDE))
         cluster = QCluster(child_env(media_root, **env), tmp_path / f"qcluster-{len(made) + 1}.log")
         made.append(cluster)
         return cluster

@@ -30,6 +30,7 @@ from tests.images import encode, jpeg_bytes, photo, png_bytes
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("no_thumbnails"),  # these count files: only the jobs under test make any
 ]
 
 URL = "/api/v1/assets/addons/image_graphics"

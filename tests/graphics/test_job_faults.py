@@ -19,7 +19,7 @@ import pytest
 from django_q.conf import Conf
 
 from assets.jobs import item_asset_id
-from assets.models import Asset, Conversion, Job, JobStatus, Role
+from assets.models import Asset, Conversion, Job, JobStatus, Rendition, Role
 from tests.conftest import _free_port, bucket_keys, stored_files
 from tests.graphics.conftest import JOB_TIMEOUT, job_wait, upload, wait_until
 from tests.images import PHOTOS, jpeg_bytes
@@ -69,7 +69,11 @@ def assert_derived_once(job_id: str, ids: list[str], document: dict) -> None:
 def assert_files_match_rows(media_root) -> None:
     """Every stored file belongs to a row and every row's file is stored: nothing
     duplicated, nothing orphaned, no staged file left."""
-    rows = {*Asset.objects.values_list("file", flat=True), *Conversion.objects.values_list("file", flat=True)}
+    rows = {
+        *Asset.objects.values_list("file", flat=True),
+        *Conversion.objects.values_list("file", flat=True),
+        *Rendition.objects.values_list("file", flat=True),
+    }
     assert wait_until(lambda: {str(p.relative_to(media_root)) for p in stored_files(media_root)} == rows, 5), (
         sorted(str(p.relative_to(media_root)) for p in stored_files(media_root)), sorted(rows)
     )
@@ -293,7 +297,11 @@ def test_two_clusters_sharing_database_broker_and_s3_one_killed_every_item_done_
         assert Asset.objects.filter(id=made, source_asset_id=asset_id).count() == 1
     assert Asset.objects.count() == len(ids) + len(graphics)
     assert Conversion.objects.count() == len(saves)
-    rows = {*Asset.objects.values_list("file", flat=True), *Conversion.objects.values_list("file", flat=True)}
+    rows = {
+        *Asset.objects.values_list("file", flat=True),
+        *Conversion.objects.values_list("file", flat=True),
+        *Rendition.objects.values_list("file", flat=True),
+    }
     assert wait_until(lambda: set(bucket_keys(s3_client, bucket)) == rows, 10), (
         sorted(set(bucket_keys(s3_client, bucket)) ^ rows)
     )

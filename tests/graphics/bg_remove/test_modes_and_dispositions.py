@@ -29,7 +29,7 @@ from tests.graphics.bg_remove.conftest import (
 from tests.graphics.conftest import decode_png, run_job, snapshot
 from tests.images import jpeg_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_thumbnails")]
 
 
 # --- every mode x disposition x endpoint --------------------------------------------------

@@ -26,7 +26,7 @@ from tests.graphics.image_graphics.conftest import (
     solid_png,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_thumbnails")]
 
 
 # --- per-asset isolation and all-or-nothing saves ----------------------------------------------
