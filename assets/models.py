@@ -255,7 +255,7 @@ class Rendition(FileFacts):
     used_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["asset", "source", "spec"]
+        ordering = ["-used_at"]
         constraints = [
             models.UniqueConstraint(fields=["asset", "source", "spec"], name="rendition_unique_per_source_and_spec")
         ]

@@ -111,15 +111,17 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60, conn_health_checks=True
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # The web process and the worker share the file: WAL lets readers run beside the
     # writer, IMMEDIATE transactions take the write lock up front instead of failing
-    # with "database is locked" half-way, and the timeout waits for the lock.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # with "database is locked" half-way, and the timeout waits for the lock. Connections
+    # are kept, as for PostgreSQL (opening one per request costs about as much as serving
+    # a stored rendition), and checked before reuse.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",

@@ -90,7 +90,7 @@ def rendition_get(*, asset: Asset, name: str, query: RenditionQuery, accept: str
     for _ in range(_ATTEMPTS):
         source, filename = stored_file_get(asset=asset, name=name)
         plan = _plan(source, query, accept)
-        found = Rendition.objects.filter(asset=asset, source=name, spec=plan.key, source_file=source.file.name).first()
+        found = next(iter(Rendition.objects.filter(asset=asset, source=name, spec=plan.key, source_file=source.file.name)[:1]), None)
         if found is not None:
             _touch(found)
             return Served(found, hit=True, source_filename=filename)
