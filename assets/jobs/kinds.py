@@ -5,6 +5,7 @@ which a handler records each item once (see assets.jobs)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from django.utils.module_loading import import_string
 from assets import worker
 from assets.models import Asset, Job
 from assets.files import conversion_path, files_undone_on_error, original_path
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,17 @@ class Attempt:
 
     def fail(self, index: int, message: str) -> None:
         self._record(index, lambda: {"error": message})
+
+    def save_or_fail(self, index: int, save: Callable[[], list[dict[str, Any]]], *, failure: str) -> None:
+        """`save`, or, if it raises, record the item as failed with the error's own message
+        (an API error's) or `failure`; the traceback goes to the log. A lost lease stops."""
+        try:
+            self.save(index, save)
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            logger.exception("job %s item %d failed", self.job.pk, index)
+            self.fail(index, getattr(exc, "message", None) or failure)
 
     def _record(self, index: int, entry: Callable[[], dict[str, Any]]) -> None:
         with worker.critical(), files_undone_on_error(), transaction.atomic():

@@ -28,6 +28,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from assets.errors import NotFound
 from assets.models import Asset, Conversion, Job, Rendition
 from assets.selectors import stored_file_get
 from assets.files import files_delete_on_commit, stored_file
@@ -218,7 +219,7 @@ class ThumbnailJobs:
         return [JobItem(name=job.request["source"], asset_id=job.request["asset_id"], files=files)]
 
     def run(self, job: Job, attempt) -> None:
-        from assets.jobs import LeaseLost, item_key
+        from assets.jobs import item_key
 
         if attempt.done(0):
             return
@@ -233,19 +234,11 @@ class ThumbnailJobs:
                     asset=asset, name=source, query=thumbnail_query(), accept=THUMBNAIL_ACCEPT,
                     token=item_key(job.id, 0)[:12],
                 )
-            except Exception as exc:
-                if getattr(exc, "status_code", None) == 404:
-                    return []  # the conversion was deleted meanwhile
-                raise
+            except NotFound:
+                return []  # the conversion was deleted meanwhile
             return [{"name": source, "asset_id": asset_id, "rendition": served.rendition.spec}]
 
-        try:
-            attempt.save(0, save)
-        except LeaseLost:
-            raise
-        except Exception as exc:
-            logger.exception("thumbnail job %s failed", job.id)
-            attempt.fail(0, getattr(exc, "message", None) or f"the thumbnail could not be made ({type(exc).__name__})")
+        attempt.save_or_fail(0, save, failure="the thumbnail could not be made")
 
     def leftovers(self, job: Job) -> list[str]:
         return []
