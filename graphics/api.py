@@ -1,11 +1,14 @@
-"""The Remove Background endpoints (SPEC §4). Thin: parse, call services, render."""
+"""The Remove Background endpoints (SPEC §4, §10). Thin: parse, call services, render."""
 
 from __future__ import annotations
 
+import base64
+
 from django.core.files.storage import default_storage
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +33,15 @@ from graphics.openapi import (
     image_graphics_request,
 )
 
+class ImageContentNegotiation(DefaultContentNegotiation):
+    """These endpoints answer an image, its JSON form or a JSON document whatever `Accept`
+    says (`wants_json` decides), and `format` is their output option (SPEC §10), not DRF's
+    format override: the one JSON renderer is always chosen, so neither is a 406 or 404."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 def _upload_bytes(request: Request) -> tuple[bytes, str | None]:
     upload = upload_present_check(single_file(request.FILES, "image"), field="image")
     return upload.read(), upload.name
@@ -42,23 +54,61 @@ def _target_check(request: Request, bg: services.BgRemoveRequest) -> None:
         asset_get(account=account_of(request.user), asset_id=bg.asset_id)
 
 
+def wants_json(accept: str, content_type: str) -> bool:
+    """Whether `Accept` asks for the JSON form: application/json is named with a q above 0
+    and neither the output's own type nor image/* with a higher q. (`*/*`, what browsers
+    and most clients send, is the image.)"""
+    best_json, best_image = 0.0, 0.0
+    for part in accept.split(","):
+        fields = [f.strip() for f in part.split(";")]
+        mime, quality = fields[0].lower(), 1.0
+        for extra in fields[1:]:
+            name, _, value = extra.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if mime == "application/json":
+            best_json = max(best_json, quality)
+        elif mime in (content_type, "image/*"):
+            best_image = max(best_image, quality)
+    return best_json > 0 and best_json >= best_image
+
+
 def _respond(request: Request, bg: services.BgRemoveRequest, data: bytes, upload_name: str | None):
-    """Call the one service, then render what it did per the mode."""
+    """Call the one service, then render what it did per the mode: the image, its JSON
+    form (SPEC §10, `Accept: application/json`), or save_image's document."""
     outcome = services.bg_remove(user=request.user, request=bg, image=data, upload_name=upload_name)
     result = outcome.result
+    left, top, width, height = result.bbox
     headers = {
         "X-Model": result.model,
-        "X-Foreground-Left": str(result.bbox[0]),
-        "X-Foreground-Top": str(result.bbox[1]),
-        "X-Foreground-Width": str(result.bbox[2]),
-        "X-Foreground-Height": str(result.bbox[3]),
+        "X-Foreground-Left": str(left),
+        "X-Foreground-Top": str(top),
+        "X-Foreground-Width": str(width),
+        "X-Foreground-Height": str(height),
+        "X-Width": str(result.width),
+        "X-Height": str(result.height),
     }
+    if outcome.job is not None:
+        headers["X-Job-Id"] = outcome.job.id
     if outcome.saved is not None:
         return Response(BgRemoveSavedDocument(outcome.saved).data, headers=headers)
-    response = HttpResponse(result.png, content_type="image/png", headers=headers)
-    if outcome.job is not None:
-        response["X-Job-Id"] = outcome.job.id
-    return response
+    if wants_json(request.headers.get("Accept", ""), result.content_type):
+        document = {
+            "result_b64": base64.b64encode(result.data).decode("ascii"),
+            "content_type": result.content_type,
+            "width": result.width,
+            "height": result.height,
+            "foreground_left": left,
+            "foreground_top": top,
+            "foreground_width": width,
+            "foreground_height": height,
+            "model": result.model,
+        }
+        return JsonResponse({"data": document}, headers=headers)
+    return HttpResponse(result.data, content_type=result.content_type, headers=headers)
 
 
 class BgRemoveUploadView(APIView):
@@ -66,6 +116,7 @@ class BgRemoveUploadView(APIView):
 
     parser_classes = [SafeMultiPartParser]
     permission_classes = [CanRemoveBackground]
+    content_negotiation_class = ImageContentNegotiation
 
     @extend_schema(
         request={"multipart/form-data": IMAGE_UPLOAD}, parameters=BG_REMOVE_UPLOAD_QUERY, responses=BG_REMOVE_RESPONSES
@@ -82,6 +133,7 @@ class BgRemoveAssetView(APIView):
 
     parser_classes = [SafeMultiPartParser]
     permission_classes = [CanRemoveBackground]
+    content_negotiation_class = ImageContentNegotiation
 
     @extend_schema(parameters=BG_REMOVE_QUERY, responses=BG_REMOVE_RESPONSES)
     def get(self, request: Request, asset_id: str):

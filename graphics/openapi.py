@@ -19,7 +19,6 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from graphics.serializers import BgRemoveSavedDocument
 from assets.openapi import BINARY, CONVERSION_NAME, HEX32, JSON_OBJECT, SCHEMA_ID, TEXT, error_responses
 from graphics.processing.request import MAX_ASSETS, MAX_GRAPHICS, MAX_OPERATIONS, MAX_SIDE
 
@@ -151,6 +150,31 @@ _PARAMETERS = {
     "bg_mode": ({"type": "string", "enum": ["auto", "portrait", "product"]}, "which model runs"),
     "strength": ({"type": "string", "enum": ["low", "medium", "high"]}, "how hard the mask's edge is"),
     "remove_artifacts": ({"type": "boolean"}, "drop islands and fill holes"),
+    # SPEC §10: the output options. What a pattern cannot say (crop_margin only with
+    # crop=true; channels=alpha with neither bg_color, format=jpg nor decontaminate=true;
+    # the roi's x2 beyond x1) is in docs/api.md and tests/openapi_hooks.py.
+    "format": ({"type": "string", "enum": ["png", "webp", "jpg"]}, "png (default), webp (lossless) or jpg (flattened on bg_color, white by default)"),
+    "channels": ({"type": "string", "enum": ["rgba", "alpha"]}, "rgba (default) or alpha: the mask alone, greyscale"),
+    "bg_color": (
+        {"type": "string", "pattern": r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"},
+        "composite the cut-out over this colour: #rgb, #rrggbb or #rrggbbaa (send # as %23)",
+    ),
+    "crop": ({"type": "boolean"}, "crop to the subject's box (X-Foreground-*)"),
+    "crop_margin": (
+        {"type": "string", "pattern": r"^([0-9]{1,7}(px)?|[0-9]{1,3}(\.[0-9]{1,4})?%)([ ,]+([0-9]{1,7}(px)?|[0-9]{1,3}(\.[0-9]{1,4})?%)){0,3}$"},
+        "with crop=true: 1, 2 or 4 margins (CSS order), each N or Npx (at most 500) or N% of the subject (at most 50%)",
+    ),
+    "scale": ({"type": "string", "pattern": r"^(original|[0-9]{1,3}(\.[0-9]{1,4})?%)$"}, "original, or 10% to 100%: the subject's longest side relative to the output's"),
+    "position": (
+        {"type": "string", "pattern": r"^(original|center|[0-9]{1,3}(\.[0-9]{1,4})?%([ ,]+[0-9]{1,3}(\.[0-9]{1,4})?%)?)$"},
+        "original, center, or X% Y% (0% to 100%) of the free space",
+    ),
+    "size": ({"type": "string", "enum": ["preview", "medium", "full"]}, "preview (at most 0.25 MP), medium (1.5 MP) or full; reduced before the model runs"),
+    "roi": (
+        {"type": "string", "pattern": r"^([0-9]{1,7}(px)?|[0-9]{1,3}(\.[0-9]{1,4})?%)([ ,]+([0-9]{1,7}(px)?|[0-9]{1,3}(\.[0-9]{1,4})?%)){3}$"},
+        "x1 y1 x2 y2 in pixels or percent: only this region may hold the subject",
+    ),
+    "decontaminate": ({"type": "boolean"}, "recolour the soft edge with the estimated foreground colour"),
 }
 BG_REMOVE_QUERY = [
     OpenApiParameter(name, schema, OpenApiParameter.QUERY, description=description)
@@ -163,9 +187,49 @@ BG_REMOVE_UPLOAD_QUERY = [
         description="the asset that receives the conversion or gives metadata (needed by add_conversion and metadata=inherit)",
     ),
 ]
+BG_REMOVE_RESULT = _object(
+    {
+        "data": _object(
+            {
+                "result_b64": {"type": "string", "format": "byte", "description": "the image, base64"},
+                "content_type": {"type": "string", "enum": ["image/png", "image/webp", "image/jpeg"]},
+                "width": {"type": "integer", "minimum": 1},
+                "height": {"type": "integer", "minimum": 1},
+                "foreground_left": {"type": "integer", "minimum": 0},
+                "foreground_top": {"type": "integer", "minimum": 0},
+                "foreground_width": {"type": "integer", "minimum": 0},
+                "foreground_height": {"type": "integer", "minimum": 0},
+                "model": TEXT,
+            },
+            ["result_b64", "content_type", "width", "height", "foreground_left", "foreground_top",
+             "foreground_width", "foreground_height", "model"],
+        )
+    },
+    ["data"],
+)
+SAVED_DOCUMENT = _object(  # graphics.serializers.BgRemoveSavedDocument, as a schema
+    {
+        "status": {"type": "string", "enum": ["ok"]},
+        "mode": {"type": "string", "enum": ["save_image"]},
+        "disposition": {"type": "string", "enum": ["add_conversion", "add_new_asset"]},
+        "asset_id": HEX32,
+        "conversion_name": {"type": "string", "pattern": CONVERSION_NAME},
+        "source_asset_id": HEX32,
+        "metadata": {"type": "string", "enum": ["inherit"]},
+        "new_asset_id": HEX32,
+    },
+    ["status", "mode", "disposition"],
+)
 IMAGE_UPLOAD = {"type": "object", "required": ["image"], "properties": {"image": {**BINARY, "description": "the image"}}}
+_IMAGE = {"type": "string", "format": "binary"}
 BG_REMOVE_RESPONSES = {
-    (200, "image/png"): OpenApiResponse({"type": "string", "format": "binary"}, description="get_image, get_image_and_save"),
-    (200, "application/json"): OpenApiResponse(BgRemoveSavedDocument, description="save_image"),
+    (200, "image/png"): OpenApiResponse(_IMAGE, description="get_image, get_image_and_save (format=png)"),
+    (200, "image/webp"): OpenApiResponse(_IMAGE, description="get_image, get_image_and_save with format=webp"),
+    (200, "image/jpeg"): OpenApiResponse(_IMAGE, description="get_image, get_image_and_save with format=jpg"),
+    (200, "application/json"): OpenApiResponse(
+        {"oneOf": [BG_REMOVE_RESULT, SAVED_DOCUMENT]},
+        description="save_image: the saved document; get_image and get_image_and_save with "
+        "Accept: application/json: the image as base64 with its size and subject box",
+    ),
     **error_responses(400, 401, 403, 404, 413, 415),
 }

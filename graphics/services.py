@@ -1,11 +1,14 @@
 """Background removal as a service: run it, save its result, queue and run the save job.
 
 `save_image` saves inside the request (one transaction; a failure leaves nothing).
-`get_image_and_save` stages the PNG it already made in storage (`jobs/<job_id>/result.png`)
+`get_image_and_save` stages the image it already made in storage (`jobs/<job_id>/result.<ext>`)
 and submits a job (assets.jobs) that only stores that file: the model never runs twice,
 and the broker carries a job id, not megabytes of pickled image. The save is the job's
 one item: it commits with the job's record of it, so it happens once, whatever is killed
 when; the staged file is removed when the job ends.
+
+The output options of SPEC §10 (graphics.processing.output) shape the image: what is
+returned is what is saved, byte for byte, in the format asked for.
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ from assets.selectors import account_of, asset_get
 from assets.services import asset_create_from_bytes, conversion_save, stored_file
 from core.imaging import image_describe
 from assets.validators import asset_id_check, conversion_name_check
-from graphics.processing import background, u2net
+from graphics.processing import background, output, u2net
 
-from graphics.processing.images import ImageRejected, decode, png_encode
+from graphics.processing.images import ImageRejected, decode_reduced
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ class BgRemoveRequest:
     conversion_name: str | None
     metadata: str | None
     options: background.BgRemoveOptions
+    output: output.OutputOptions = output.OutputOptions()
 
     @property
     def saves(self) -> bool:
@@ -77,8 +81,9 @@ class BgRemoveRequest:
         options = background.BgRemoveOptions.parse(
             {k: query[k] for k in ("bg_mode", "strength", "remove_artifacts") if k in query}, names={"mode": "bg_mode"}
         )
+        out = output.OutputOptions.parse(query)
         if mode == "get_image":
-            return cls(mode, None, path_asset_id, None, None, options)
+            return cls(mode, None, path_asset_id, None, None, options, out)
 
         disposition = query.get("disposition")
         if disposition is None or disposition == "":
@@ -108,16 +113,18 @@ class BgRemoveRequest:
                 raise FieldError(
                     "asset_id", "is required with metadata=inherit: the asset whose data is copied", code="required"
                 )
-        return cls(mode, disposition, asset_id, conversion_name, metadata, options)
+        return cls(mode, disposition, asset_id, conversion_name, metadata, options, out)
 
     def to_json(self) -> dict[str, Any]:
-        """The form a background-save job stores (the options only shaped the PNG)."""
+        """The form a background-save job stores (the options only shaped the image; its
+        format decides the saved file's extension)."""
         return {
             "mode": self.mode,
             "disposition": self.disposition,
             "asset_id": self.asset_id,
             "conversion_name": self.conversion_name,
             "metadata": self.metadata,
+            "format": self.output.format,
         }
 
     @classmethod
@@ -129,27 +136,40 @@ class BgRemoveRequest:
             conversion_name=value["conversion_name"],
             metadata=value["metadata"],
             options=background.BgRemoveOptions(),
+            output=output.OutputOptions(format=value.get("format", "png")),  # jobs made before §10: PNG
         )
 
 
-@dataclass(frozen=True)
-class BgRemoveResult:
-    png: bytes
-    model: str
-    bbox: tuple[int, int, int, int]
+BgRemoveResult = output.Rendered  # data, content_type, width, height, bbox, model, extension
 
 
-def bg_remove_run(data: bytes, *, options: background.BgRemoveOptions, field: str = "image") -> BgRemoveResult:
-    """Decode, remove the background, encode. Bad images are a 400 naming `field`."""
+def bg_remove_run(
+    data: bytes,
+    *,
+    options: background.BgRemoveOptions,
+    out: output.OutputOptions = output.OutputOptions(),
+    field: str = "image",
+) -> output.Rendered:
+    """Decode (reduced first when `size` asks), remove the background (inside `roi`),
+    then shape and encode the result per `out`. Bad images are a 400 naming `field`."""
     if not data:
         raise FieldError(field, "the file is empty; upload a non-empty image", code="invalid_image")
     try:
-        image = decode(data, max_pixels=settings.ASSETS_MAX_PIXELS)
+        image, original = decode_reduced(
+            data,
+            max_pixels=settings.ASSETS_MAX_PIXELS,
+            target=lambda size: output.input_target(size, out.max_pixels),
+        )
     except ImageRejected as exc:
         raise exc.for_field(field) from None
-    cutout = background.remove_background(image, options=options, models=settings.BG_REMOVE_MODELS)
-    png = png_encode(cutout.image, level=settings.BG_REMOVE_PNG_LEVEL)
-    return BgRemoveResult(png=png, model=cutout.model, bbox=cutout.bbox)
+    models = settings.BG_REMOVE_MODELS
+    layer = output.cut_out(
+        image,
+        roi=output.roi_box(out.roi, original=original, work=image.size),
+        model=background.model_for(options, models),
+        remove=lambda part: background.remove_background(part, options=options, models=models),
+    )
+    return output.render_output(image, layer, out, png_level=settings.BG_REMOVE_PNG_LEVEL)
 
 
 @dataclass(frozen=True)
@@ -165,28 +185,28 @@ class BgRemoveOutcome:
 def bg_remove(*, user, request: BgRemoveRequest, image: bytes, upload_name: str | None) -> BgRemoveOutcome:
     """Remove the background of `image` once and do what `request.mode` says: return it,
     save it now (save_image), or return it and save it on the worker (get_image_and_save)."""
-    result = bg_remove_run(image, options=request.options)
+    result = bg_remove_run(image, options=request.options, out=request.output)
     if request.mode == "get_image":
         return BgRemoveOutcome(result)
     account = account_of(user)
     if request.mode == "save_image":
-        body = bg_result_save(account=account, user=user, png=result.png, request=request, upload_name=upload_name)
+        body = bg_result_save(account=account, user=user, data=result.data, request=request, upload_name=upload_name)
         return BgRemoveOutcome(result, saved=body)
-    job = bg_save_job_create(account=account, user=user, png=result.png, request=request, upload_name=upload_name)
+    job = bg_save_job_create(account=account, user=user, data=result.data, request=request, upload_name=upload_name)
     return BgRemoveOutcome(result, job=job)
 
 
-def new_asset_name(source: Asset | None, upload_name: str | None) -> str:
+def new_asset_name(source: Asset | None, upload_name: str | None, extension: str = ".png") -> str:
     base = source.name if source is not None else (upload_name or "image")
     stem = os.path.splitext(os.path.basename(base))[0] or "image"
-    return f"{stem}_bg_removed.png"
+    return f"{stem}_bg_removed{extension}"
 
 
 def bg_result_save(
     *,
     account: Account,
     user,
-    png: bytes,
+    data: bytes,
     request: BgRemoveRequest,
     upload_name: str | None,
     job_item: tuple[str, int] | None = None,
@@ -198,17 +218,17 @@ def bg_result_save(
     source = asset_get(account=account, asset_id=request.asset_id) if request.asset_id else None
     body: dict[str, Any] = {"status": "ok", "mode": request.mode, "disposition": request.disposition}
     if request.disposition == "add_conversion":
-        info = image_describe(png)
+        info = image_describe(data)
         token = item_key(*job_item) if job_item else None
-        conversion_save(asset=source, name=request.conversion_name, content=ContentFile(png), info=info, token=token)
+        conversion_save(asset=source, name=request.conversion_name, content=ContentFile(data), info=info, token=token)
         body.update(asset_id=source.id, conversion_name=request.conversion_name)
         return body
     inherit = request.metadata == "inherit"
     asset = asset_create_from_bytes(
         account=account,
         user=user,
-        data_bytes=png,
-        name=new_asset_name(source, upload_name),
+        data_bytes=data,
+        name=new_asset_name(source, upload_name, request.output.extension),
         source_asset_id=source.id if source else None,
         data=dict(source.data) if inherit else None,
         data_schema=source.data_schema if inherit else None,
@@ -222,18 +242,18 @@ def bg_result_save(
     return body
 
 
-def _staged_path(job_id: str) -> str:
-    return f"jobs/{job_id}/result.png"
+def _staged_path(job_id: str, extension: str = ".png") -> str:
+    return f"jobs/{job_id}/result{extension}"
 
 
 def bg_save_job_create(
-    *, account: Account, user, png: bytes, request: BgRemoveRequest, upload_name: str | None
+    *, account: Account, user, data: bytes, request: BgRemoveRequest, upload_name: str | None
 ) -> Job:
-    """Stage the PNG and submit the job that saves it (it is queued once committed)."""
+    """Stage the image and submit the job that saves it (it is queued once committed)."""
     job = Job(
         account=account, user=user, kind=JOB_KIND_BG_SAVE, request={**request.to_json(), "upload_name": upload_name}
     )
-    with stored_file(_staged_path(job.id), ContentFile(png)) as stored:
+    with stored_file(_staged_path(job.id, request.output.extension), ContentFile(data)) as stored:
         job.request["staged"] = stored
         job_submit(job)
     return job
@@ -246,7 +266,8 @@ class BgSaveJobs:
         request = BgRemoveRequest.from_json(job.request)
         conversion = (request.asset_id, request.conversion_name) if request.disposition == "add_conversion" else None
         files = item_files(
-            job, 0, conversion=conversion, creates_asset=request.disposition == "add_new_asset", extension=".png"
+            job, 0, conversion=conversion, creates_asset=request.disposition == "add_new_asset",
+            extension=request.output.extension,
         )
         return [JobItem(name=request.conversion_name, asset_id=request.asset_id, files=files)]
 
@@ -257,9 +278,9 @@ class BgSaveJobs:
 
         def save() -> list[dict[str, Any]]:
             with default_storage.open(job.request["staged"], "rb") as handle:
-                png = handle.read()
+                data = handle.read()
             body = bg_result_save(
-                account=job.account, user=job.user, png=png, request=request,
+                account=job.account, user=job.user, data=data, request=request,
                 upload_name=job.request.get("upload_name"), job_item=(job.id, 0),
             )
             return [{"name": request.conversion_name, "asset_id": body.get("asset_id") or body["new_asset_id"]}]

@@ -15,6 +15,10 @@ document itself says everything it can (see assets/openapi.py, graphics/openapi.
   parameters are ignored, not validated (SPEC §4), and `conversion_name` is with any
   disposition but `add_conversion`, so cases generated as invalid only through them are
   dropped too: the API rightly answers them.
+- Remove Background's output options (SPEC §10) have limits and combinations no pattern
+  says (at most 500px or 50% of margin, scale from 10%, crop_margin only with crop=true,
+  channels=alpha with neither bg_color, format=jpg nor decontaminate, x2 beyond x1): cases
+  generated as valid are judged by the service's own parser, and dropped if it refuses them.
 - A body mutated inside the recursive JSON value schema is judged again (see map_case).
 - Image Graphics (SPEC §5): a crop's right and bottom edges lie beyond its left and top, a
   size is at most 50 megapixels, `conversion_name` goes exactly with `add_as_conversion`,
@@ -32,6 +36,8 @@ from PIL import Image
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.transport.serialization import Binary
 
+from core.errors import OptionError
+from graphics.processing.output import OutputOptions
 from tests.images import encode, photo
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -79,6 +85,10 @@ def _mode(case) -> str | None:
 
 def bg_remove_query_is_valid(query: dict[str, Any], *, upload_endpoint: bool) -> bool:
     """SPEC §4 rules 2-5, which relate parameters to one another."""
+    try:
+        OutputOptions.parse({k: v if isinstance(v, str) else str(v).lower() for k, v in query.items()})
+    except OptionError:
+        return False
     mode = query.get("mode", "get_image")
     if mode == "get_image":
         return True

@@ -20,15 +20,16 @@ import io
 import os
 import struct
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image, ImageOps
 from zlib_ng import zlib_ng
 
-from core.imaging import ImageRejected, image_load, image_open, to_8bit_rgb_or_rgba
+from core.imaging import ImageRejected, image_load, image_open, to_8bit_rgb_or_rgba, exif_orientation
 
-__all__ = ["ImageRejected", "decode", "to_8bit_rgb_or_rgba", "png_encode"]
+__all__ = ["ImageRejected", "decode", "decode_reduced", "to_8bit_rgb_or_rgba", "png_encode"]
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_COLOR_TYPES = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}
@@ -45,6 +46,30 @@ def decode(data: bytes, *, max_pixels: int) -> Image.Image:
     except Exception:  # a malformed EXIF block: keep the pixels as stored
         pass
     return to_8bit_rgb_or_rgba(image)
+
+
+def decode_reduced(
+    data: bytes, *, max_pixels: int, target: Callable[[tuple[int, int]], tuple[int, int]]
+) -> tuple[Image.Image, tuple[int, int]]:
+    """`decode`, reduced to `target(size)` (LANCZOS), and the upright size before reduction.
+    `target` must keep the aspect ratio (it is asked with the stored, not upright, size).
+
+    A JPEG asked to shrink is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that keeps it
+    at least that big, which is most of the time saved for a small result."""
+    image = image_open(io.BytesIO(data), max_pixels=max_pixels)
+    stored = image.size
+    size = target(stored)  # the target keeps the aspect ratio: the same in either orientation
+    image_load(image, draft=size if size != stored else None)
+    if exif_orientation(image) in (5, 6, 7, 8):  # read once loaded: a quarter turn swaps the sides
+        stored, size = stored[::-1], size[::-1]
+    try:
+        image = ImageOps.exif_transpose(image)
+    except Exception:  # a malformed EXIF block: keep the pixels as stored
+        pass
+    image = to_8bit_rgb_or_rgba(image)
+    if image.size != size:
+        image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return image, stored
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:

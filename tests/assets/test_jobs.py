@@ -32,7 +32,7 @@ def save_job(creator, asset: Asset, *, name: str = "cut") -> Job:
     `name`, staged and submitted."""
     request = services.BgRemoveRequest("get_image_and_save", "add_conversion", asset.id, name, None, BgRemoveOptions())
     return services.bg_save_job_create(
-        account=creator.user.membership.account, user=creator.user, png=png_bytes("coffee", (120, 80)),
+        account=creator.user.membership.account, user=creator.user, data=png_bytes("coffee", (120, 80)),
         request=request, upload_name=None,
     )
 
@@ -100,7 +100,7 @@ def test_a_file_a_killed_attempt_left_at_the_items_path_is_replaced_not_orphaned
 def test_a_new_asset_made_by_a_job_item_has_the_items_id(creator, photo_asset, django_capture_on_commit_callbacks):
     request = services.BgRemoveRequest("get_image_and_save", "add_new_asset", photo_asset.id, None, None, BgRemoveOptions())
     job = services.bg_save_job_create(
-        account=creator.user.membership.account, user=creator.user, png=png_bytes("rocket", (90, 60)),
+        account=creator.user.membership.account, user=creator.user, data=png_bytes("rocket", (90, 60)),
         request=request, upload_name=None,
     )
     with django_capture_on_commit_callbacks(execute=True):

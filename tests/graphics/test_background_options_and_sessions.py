@@ -167,7 +167,7 @@ def test_removing_a_background_with_the_bundled_model_imports_neither_rembg_nor_
         "from graphics import services\n"
         "from graphics.processing.background import BgRemoveOptions\n"
         "result = services.bg_remove_run(sys.stdin.buffer.read(), options=BgRemoveOptions())\n"
-        "assert result.png.startswith(b'\\x89PNG') and result.model == 'u2netp', result.model\n"
+        "assert result.data.startswith(b'\\x89PNG') and result.model == 'u2netp', result.model\n"
         "print(sorted(m for m in ('rembg', 'scipy', 'numba', 'llvmlite', 'pymatting') if m in sys.modules))\n"
     )
     photo = jpeg_bytes("astronaut", (320, 240))  # made here: scikit-image itself imports scipy
