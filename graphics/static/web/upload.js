@@ -30,6 +30,7 @@
     image: "image", file: "image", conversion_name: "conversion_name", asset_id: "asset_id",
     metadata: "metadata", disposition: "disposition", mode: "disposition",
     bg_mode: "bg_mode", strength: "strength", remove_artifacts: "remove_artifacts",
+    format: "format", size: "size", bg_color: "bg_color", crop: "crop", crop_margin: "crop_margin",
   };
   const CONTROL_FOR = { asset_id: "asset-search", disposition: null };
 
@@ -247,6 +248,60 @@
     search.addEventListener("focus", () => { if (!results.children.length) runSearch(); });
   }
 
+  // --- output options (SPEC §10) -----------------------------------------------------------
+
+  const FORMAT_NAMES = { png: "PNG", webp: "WebP", jpg: "JPEG" };
+  const formatSelect = $("format");
+  const sizeSelect = $("size");
+  const colourInput = $("bg_color");
+  const cropBox = $("crop");
+  const marginInput = $("crop_margin");
+
+  function background() {
+    const checked = form.querySelector('input[name="background"]:checked');
+    return checked && checked.value === "color" ? colourInput.value : null;
+  }
+
+  function showOutputFields() {
+    const jpeg = formatSelect.value === "jpg";
+    $("format-hint").hidden = !jpeg;
+    $("background-none-label").textContent = jpeg ? "None (white)" : "Transparent";
+    marginInput.disabled = !cropBox.checked;
+    $("crop-margin-field").classList.toggle("disabled", !cropBox.checked);
+  }
+
+  // Picking a colour means "on this colour".
+  colourInput.addEventListener("input", () => { form.querySelector('input[name="background"][value="color"]').checked = true; });
+  formatSelect.addEventListener("change", showOutputFields);
+  cropBox.addEventListener("change", showOutputFields);
+  showOutputFields();
+
+  // The output options as query parameters; defaults are left out.
+  function outputQuery(params) {
+    if (formatSelect.value !== "png") params.set("format", formatSelect.value);
+    if (sizeSelect.value !== "full") params.set("size", sizeSelect.value);
+    const colour = background();
+    if (colour) params.set("bg_color", colour);
+    if (cropBox.checked) {
+      params.set("crop", "true");
+      const margin = marginInput.value.trim();
+      if (margin && margin !== "0") params.set("crop_margin", margin);
+    }
+  }
+
+  // How the result is shown: over the checkerboard when it can be transparent, else on its
+  // colour (the image is opaque then; the backdrop only fills the space around it).
+  function showBackdrop(format, colour) {
+    const backdrop = $("result-backdrop");
+    const opaque = format === "jpg" || Boolean(colour);
+    backdrop.classList.toggle("checkerboard", !opaque);
+    backdrop.style.backgroundColor = opaque ? (colour || "#ffffff") : "";
+  }
+
+  function humanBytes(bytes) {
+    return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : (bytes / 1024).toFixed(1) + " KB";
+  }
+
   // --- submit, result, save job -----------------------------------------------------------
 
   function query() {
@@ -262,6 +317,7 @@
     params.set("bg_mode", $("bg_mode").value);
     params.set("strength", $("strength").value);
     params.set("remove_artifacts", $("remove_artifacts").checked ? "true" : "false");
+    outputQuery(params);
     return params;
   }
 
@@ -326,6 +382,8 @@
     saveStatus.hidden = true;
     delete saveStatus.dataset.jobId;
     busy(true);
+    const format = formatSelect.value;
+    const colour = background();
     const data = new FormData();
     data.append("image", file, file.name);
     let response;
@@ -354,9 +412,15 @@
     resultUrl = URL.createObjectURL(blob);
     $("original-image").src = originalUrl;
     $("result-image").src = resultUrl;
+    showBackdrop(format, colour);
+    const width = response.headers.get("X-Width");
+    const height = response.headers.get("X-Height");
+    $("result-facts").textContent = "· " + FORMAT_NAMES[format]
+      + (width && height ? " · " + width + " × " + height + " px" : "") + " · " + humanBytes(blob.size);
     const download = $("download");
     download.href = resultUrl;
-    download.download = stem(file.name) + "_bg_removed.png";
+    download.download = stem(file.name) + "_bg_removed." + format;
+    download.textContent = "Download " + FORMAT_NAMES[format];
     busy(false);
     result.hidden = false;
     const jobId = response.headers.get("X-Job-Id");
