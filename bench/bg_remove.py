@@ -6,6 +6,9 @@ JPEG prints, side by side: the median time of `rembg.remove(bytes)` in this proc
 (same u2netp model), the median time of POST /api/v1/assets/file/addons/bg_remove
 (get_image) over HTTP, their ratio, and both PNG sizes. Then the throughput with 4
 concurrent clients on the 1600x1200 image, and the peak RSS of the server's processes.
+Then the output options of SPEC §10 on the 4000x3000 JPEG (format=webp,
+format=jpg&bg_color=#fff, size=preview, decontaminate=true): median time and bytes, each
+against the default PNG measured in the same rounds.
 
     .venv/bin/python bench/bg_remove.py [--repeat N] [--port P]
 
@@ -33,6 +36,13 @@ from PIL import Image
 from photos import photo_jpeg
 
 ROOT = Path(__file__).resolve().parent.parent
+OUTPUT_ROWS = [
+    ("default (png)", {}),
+    ("format=webp", {"format": "webp"}),
+    ("format=jpg&bg_color=#fff", {"format": "jpg", "bg_color": "#fff"}),
+    ("size=preview", {"size": "preview"}),
+    ("decontaminate=true", {"decontaminate": "true"}),
+]
 SIZES = [(512, 512), (1600, 1200), (4000, 3000)]
 TARGETS = {(512, 512): 1.1, (4000, 3000): 0.4}
 
@@ -123,6 +133,27 @@ def png_levels(session) -> None:
             print(f"  {label:<24} {statistics.median(times):>7.3f} s {size:>12,} bytes")
 
 
+def output_options(over_http, repeat: int) -> None:
+    """SPEC §10's output options on the 4000x3000 JPEG over HTTP, interleaved round by round."""
+    jpeg = photo_jpeg(4000, 3000)
+    times: dict[str, list[float]] = {label: [] for label, _ in OUTPUT_ROWS}
+    sizes: dict[str, int] = {}
+    for label, params in OUTPUT_ROWS:  # warm each path once (decontamination imports scipy)
+        over_http(jpeg, params)
+    for _ in range(repeat):
+        for label, params in OUTPUT_ROWS:
+            started = time.perf_counter()
+            sizes[label] = len(over_http(jpeg, params))
+            times[label].append(time.perf_counter() - started)
+    base_time = statistics.median(times[OUTPUT_ROWS[0][0]])
+    base_size = sizes[OUTPUT_ROWS[0][0]]
+    print(f"\noutput options, 4000x3000 JPEG over HTTP (get_image, median of {repeat}):")
+    print(f"  {'query':<26} | {'time':>8} | {'x png':>5} | {'bytes':>11} | {'x png':>5}")
+    for label, _ in OUTPUT_ROWS:
+        t = statistics.median(times[label])
+        print(f"  {label:<26} | {t:>6.3f} s | {t / base_time:>5.2f} | {sizes[label]:>11,} | {sizes[label] / base_size:>5.2f}")
+
+
 def pillow_png(image: Image.Image, level: int) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG", compress_level=level)
@@ -159,8 +190,10 @@ def main() -> None:
         session = rembg.new_session("u2netp")
         http = requests.Session()
 
-        def over_http(jpeg: bytes) -> bytes:
-            response = http.post(url, headers=headers, files={"image": ("photo.jpg", jpeg, "image/jpeg")}, timeout=120)
+        def over_http(jpeg: bytes, params: dict[str, str] | None = None) -> bytes:
+            response = http.post(
+                url, params=params, headers=headers, files={"image": ("photo.jpg", jpeg, "image/jpeg")}, timeout=120
+            )
             if response.status_code != 200:
                 raise SystemExit(f"the endpoint answered {response.status_code}: {response.text[:300]}")
             return response.content
@@ -210,6 +243,7 @@ def main() -> None:
         print(f"\nthroughput, 4 concurrent clients, 1600x1200: {4 * per_client / elapsed:.2f} images/s "
               f"({4 * per_client} requests in {elapsed:.1f} s)")
         print(f"server peak RSS (gunicorn master + workers, VmHWM): {process_tree_peak_rss_kib(server.pid) / 1024:.0f} MiB")
+        output_options(over_http, args.repeat)
         png_levels(session)
     finally:
         server.send_signal(signal.SIGTERM)

@@ -240,12 +240,6 @@ def input_target(size: tuple[int, int], max_pixels: int | None) -> tuple[int, in
     return target
 
 
-def reduce(image: Image.Image, target: tuple[int, int]) -> Image.Image:
-    if image.size == target:
-        return image
-    return image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
-
-
 # --- 2. roi and the cut-out ---------------------------------------------------------------------
 
 
