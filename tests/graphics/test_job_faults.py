@@ -112,10 +112,11 @@ def test_cluster_killed_mid_job_is_resumed_by_a_new_one_without_doing_any_asset_
 # --- the time limit --------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("no_thumbnails")  # the time limit is for the job under test alone
 def test_job_past_the_time_limit_ends_in_error_keeping_what_it_saved(client_for, media_root, qcluster_factory):
     creator = client_for(Role.CREATOR)
     ids = sources(creator, 16, size=(800, 600))  # a few assets fit in the limit, the rest do not
-    cluster = qcluster_factory(Q_TIMEOUT="1")
+    cluster = qcluster_factory(Q_TIMEOUT="2")
     cluster.start()
     job_id = derive_all(creator, ids)
     document = job_wait(creator, job_id, cluster)
