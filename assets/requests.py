@@ -95,6 +95,13 @@ class DataUpdate:
         return cls(data=data, mode=mode, data_schema_id=json_schema_id(body.get("data_schema_id")))
 
 
+# What "blank" means for a name: whitespace as the OpenAPI document's pattern (\S, in
+# ECMAScript's sense) defines it. Python's str.strip() would also strip the separators
+# \x1c-\x1f and \x85 and keep \ufeff, so a name of one \x1d was valid by the document and
+# refused here.
+_JS_WHITESPACE = "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
 @dataclass(frozen=True)
 class SchemaWrite:
     """POST assetschemas and PUT assetschemas/{id}: a name and a usable JSON Schema."""
@@ -106,7 +113,7 @@ class SchemaWrite:
     def from_body(cls, body: dict[str, Any]) -> SchemaWrite:
         name, schema = body.get("name"), body.get("schema")
         errors: dict[str, list[str]] = {}
-        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        if not isinstance(name, str) or not name.strip(_JS_WHITESPACE) or len(name) > 100:
             errors["name"] = ["is required: a non-empty string of at most 100 characters"]
         elif text_problem(name):
             errors["name"] = [text_problem(name)]
@@ -115,7 +122,7 @@ class SchemaWrite:
             raise ApiError(
                 "; ".join(f"{field}: {msgs[0]}" for field, msgs in errors.items()), code="invalid", errors=errors
             )
-        return cls(name=name.strip(), schema=schema)
+        return cls(name=name.strip(_JS_WHITESPACE), schema=schema)
 
 
 @dataclass(frozen=True)

@@ -219,3 +219,23 @@ def test_builtin_schema_cannot_be_changed_or_deleted(client_for):
     assert_error(delete, 403, code="builtin_schema")
     after = DataSchema.objects.get(pk=0)
     assert (after.name, after.schema, after.account_id) == (before.name, before.schema, None)
+
+
+@pytest.mark.parametrize(
+    "name, accepted",
+    [
+        ("\x1d", True),  # not whitespace to the OpenAPI document's \S (ECMAScript), though Python's strip() drops it
+        ("\x85x", True),
+        ("\ufeff", False),  # whitespace to ECMAScript, not to Python's strip()
+        (" \u3000\t", False),
+    ],
+)
+def test_a_blank_name_is_what_the_documents_pattern_calls_blank(client_for, name, accepted):
+    admin = client_for(Role.ADMIN)
+    response = post_json(admin, "/api/v1/assetschemas", {"name": name, "schema": {}})
+    if accepted:
+        assert response.status_code == 201, response.content
+        assert DataSchema.objects.get(id=response.json()["id"]).name == name
+    else:
+        assert_error(response, 400, field="name")
+        assert not DataSchema.objects.exclude(id=0).exists()
