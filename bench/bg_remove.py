@@ -69,6 +69,29 @@ def process_tree_peak_rss_kib(root_pid: int) -> int:
     return total
 
 
+def bench_env(prefix: str) -> tuple[Path, dict[str, str]]:
+    """A private working folder, and the environment of a service that keeps its database,
+    media and broker (the ORM's) in it."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {
+        **os.environ,
+        "ASSETS_VAR_DIR": str(workdir),
+        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(workdir / "media"),
+        "DJANGO_SETTINGS_MODULE": "assets_project.settings",
+    }
+    env.pop("Q_BROKER", None)
+    return workdir, env
+
+
+def api_key(env: dict[str, str], role: str) -> str:
+    """A key of a new user with `role` in the account "bench" (manage.py create_api_user)."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "create_api_user", "--account", "bench", "--username", "bench", "--role", role],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
@@ -167,21 +190,10 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    env = {
-        **os.environ,
-        "ASSETS_VAR_DIR": str(workdir),
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-        "MEDIA_ROOT": str(workdir / "media"),
-        "DJANGO_SETTINGS_MODULE": "assets_project.settings",
-    }
-    env.pop("Q_BROKER", None)
+    _, env = bench_env("bench-")
     server = start_server(args.port, env)
     try:
-        key = subprocess.run(
-            [sys.executable, "manage.py", "create_api_user", "--account", "bench", "--username", "bench", "--role", "USER"],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-        ).stdout.strip()
+        key = api_key(env, "USER")
         url = f"http://127.0.0.1:{args.port}/api/v1/assets/file/addons/bg_remove"
         headers = {"X-Api-Key": key}
 

@@ -27,19 +27,15 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import signal
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import requests
 from PIL import Image
 
-from bg_remove import ROOT, start_server  # the same server start
+from bg_remove import api_key, bench_env, start_server  # the same server start
 from photos import photo_jpeg
 
 SIDE = 256
@@ -65,21 +61,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8940)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-renditions-"))
-    env = {
-        **os.environ,
-        "ASSETS_VAR_DIR": str(workdir),
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-        "MEDIA_ROOT": str(workdir / "media"),
-        "DJANGO_SETTINGS_MODULE": "assets_project.settings",
-    }
-    env.pop("Q_BROKER", None)
+    _, env = bench_env("bench-renditions-")
     server = start_server(args.port, env)
     try:
-        key = subprocess.run(
-            [sys.executable, "manage.py", "create_api_user", "--account", "bench", "--username", "bench",
-             "--role", "CREATOR"], cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-        ).stdout.strip()
+        key = api_key(env, "CREATOR")
         base = f"http://127.0.0.1:{args.port}/api/v1/assets"
         http = requests.Session()
         http.headers["X-Api-Key"] = key

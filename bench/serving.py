@@ -28,14 +28,13 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import requests
 
-from bg_remove import ROOT, start_server  # the same server start
+from bg_remove import ROOT, api_key, bench_env, start_server  # the same server start
 from photos import photo_jpeg
 
 SIZES = [(512, 512), (1600, 1200), (4000, 3000)]
@@ -179,10 +178,7 @@ def main() -> None:
     parser.add_argument("--rembg-port", type=int, default=8931)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-serving-"))
-    env = {**os.environ, "ASSETS_VAR_DIR": str(workdir), "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-           "MEDIA_ROOT": str(workdir / "media"), "DJANGO_SETTINGS_MODULE": "assets_project.settings"}
-    env.pop("Q_BROKER", None)
+    workdir, env = bench_env("bench-serving-")
     python = sys.executable
     web = start_server(args.port, env)
     worker = subprocess.Popen([python, "manage.py", "qcluster"], cwd=ROOT, env=env,
@@ -191,8 +187,7 @@ def main() -> None:
                               cwd=workdir, env={**os.environ, "U2NET_HOME": os.path.expanduser(os.environ.get("U2NET_HOME", "~/.u2net"))},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        key = subprocess.run([python, "manage.py", "create_api_user", "--account", "bench", "--username", "bench",
-                              "--role", "CREATOR"], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip()
+        key = api_key(env, "CREATOR")
         headers = {"X-Api-Key": key}
         base = f"http://127.0.0.1:{args.port}/api/v1/assets/file/addons/bg_remove"
         rembg_url = f"http://127.0.0.1:{args.rembg_port}/api/remove"
