@@ -13,7 +13,6 @@ returned is what is saved, byte for byte, in the format asked for.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from assets.errors import FieldError
-from assets.jobs import Attempt, JobItem, LeaseLost, item_asset_id, item_files, item_key, job_submit
+from assets.jobs import Attempt, JobItem, item_asset_id, item_files, item_key, job_submit
 from assets.models import Account, Asset, Job
 from assets.selectors import account_of, asset_get
 from assets.services import asset_create_from_bytes, conversion_save, stored_file
@@ -34,7 +33,6 @@ from graphics.processing import background, output, u2net
 
 from graphics.processing.images import ImageRejected, decode_reduced
 
-logger = logging.getLogger(__name__)
 
 MODES = ("get_image", "save_image", "get_image_and_save")
 DISPOSITIONS = ("add_conversion", "add_new_asset")
@@ -285,13 +283,7 @@ class BgSaveJobs:
             )
             return [{"name": request.conversion_name, "asset_id": body.get("asset_id") or body["new_asset_id"]}]
 
-        try:
-            attempt.save(0, save)
-        except LeaseLost:
-            raise
-        except Exception as exc:
-            logger.exception("background save job %s failed", job.id)
-            attempt.fail(0, getattr(exc, "message", None) or "the result could not be saved")
+        attempt.save_or_fail(0, save, failure="the result could not be saved")
 
     def leftovers(self, job: Job) -> list[str]:
         return [job.request["staged"]] if job.request.get("staged") else []
