@@ -126,7 +126,7 @@ def test_job_past_the_time_limit_ends_in_error_keeping_what_it_saved(client_for,
     done = len(document["output"])
     assert 0 < done < len(ids), document
     assert [e["asset_id"] for e in document["error"]] == ids[done:]
-    assert all("time limit (Q_TIMEOUT = 1 s)" in e["error"] for e in document["error"]), document["error"]
+    assert all("time limit (Q_TIMEOUT = 2 s)" in e["error"] for e in document["error"]), document["error"]
     assert document["output"] == [{"name": None, "asset_id": item_asset_id(job_id, i)} for i in range(done)]
     for index, source_id in enumerate(ids):
         assert len(derived(source_id)) == (1 if index < done else 0)
