@@ -226,6 +226,11 @@ BG_REMOVE_MODELS = {
 # oversubscribing the CPU.
 BG_REMOVE_PROVIDERS = env_list("BG_REMOVE_PROVIDERS", "CPUExecutionProvider")
 BG_REMOVE_THREADS = env_int("BG_REMOVE_THREADS", 0)
+# Background removals of images over BG_REMOVE_LARGE_PIXELS run at most
+# BG_REMOVE_LARGE_AT_ONCE at a time per process (each holds ~200 MB of full-size buffers
+# at 12 megapixels); smaller ones are not held back. 0 pixels: no limit.
+BG_REMOVE_LARGE_PIXELS = env_int("BG_REMOVE_LARGE_PIXELS", 4_000_000)
+BG_REMOVE_LARGE_AT_ONCE = env_int("BG_REMOVE_LARGE_AT_ONCE", 1)
 
 # zlib level of the PNGs background removal returns (0-9). Level 2 was measured as the
 # best time/size trade-off on photographs: see bench/bg_remove.py and README.md.

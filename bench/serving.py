@@ -13,7 +13,7 @@ Starts this service as the run command does (gunicorn with the project's config,
    worker never loads a model): a series every N/10 requests, each process's maximum, the
    web workers' growth from request N/5 to N, and the stack's total at its peak.
 
-    .venv/bin/python bench/serving.py [--requests 1000] [--repeat 5]
+    .venv/bin/python bench/serving.py [--requests 1000] [--repeat 5] [--no-rembg-series]
 
 Absolute times on a shared machine are noisy; the ratios, measured in one run, are the
 figures to compare.
@@ -176,6 +176,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--port", type=int, default=8930)
     parser.add_argument("--rembg-port", type=int, default=8931)
+    parser.add_argument("--no-rembg-series", action="store_true",
+                        help="skip rembg s's memory series (its latency and throughput are still measured)")
     args = parser.parse_args()
 
     workdir, env = bench_env("bench-serving-")
@@ -258,6 +260,8 @@ def main() -> None:
         sampler.finish()
         print(f"\n{args.requests} mixed requests to this service in {seconds:.0f} s")
         sampler.report("this service (gunicorn master and workers, qcluster processes)", args.requests, "gunicorn:")
+        if args.no_rembg_series:
+            return
         done = Counter()
         sampler = Sampler({"rembg-s": theirs.pid}, done)
         sampler.start()

@@ -31,7 +31,7 @@ from core.imaging import image_describe
 from assets.validators import asset_id_check, conversion_name_check
 from graphics.processing import background, output, u2net
 
-from graphics.processing.images import ImageRejected, decode_reduced
+from graphics.processing.images import ImageRejected, LargeImageGate, decode_reduced
 
 
 MODES = ("get_image", "save_image", "get_image_and_save")
@@ -141,6 +141,10 @@ class BgRemoveRequest:
 BgRemoveResult = output.Rendered  # data, content_type, width, height, bbox, model, extension
 
 
+# One large image at a time per process (BG_REMOVE_LARGE_PIXELS, BG_REMOVE_LARGE_AT_ONCE).
+_large_images = LargeImageGate(settings.BG_REMOVE_LARGE_PIXELS, settings.BG_REMOVE_LARGE_AT_ONCE)
+
+
 def bg_remove_run(
     data: bytes,
     *,
@@ -152,22 +156,23 @@ def bg_remove_run(
     then shape and encode the result per `out`. Bad images are a 400 naming `field`."""
     if not data:
         raise FieldError(field, "the file is empty; upload a non-empty image", code="invalid_image")
-    try:
-        image, original = decode_reduced(
-            data,
-            max_pixels=settings.ASSETS_MAX_PIXELS,
-            target=lambda size: output.input_target(size, out.max_pixels),
+    with _large_images.turn(data):
+        try:
+            image, original = decode_reduced(
+                data,
+                max_pixels=settings.ASSETS_MAX_PIXELS,
+                target=lambda size: output.input_target(size, out.max_pixels),
+            )
+        except ImageRejected as exc:
+            raise exc.for_field(field) from None
+        models = settings.BG_REMOVE_MODELS
+        layer = output.cut_out(
+            image,
+            roi=output.roi_box(out.roi, original=original, work=image.size),
+            model=background.model_for(options, models),
+            remove=lambda part: background.remove_background(part, options=options, models=models),
         )
-    except ImageRejected as exc:
-        raise exc.for_field(field) from None
-    models = settings.BG_REMOVE_MODELS
-    layer = output.cut_out(
-        image,
-        roi=output.roi_box(out.roi, original=original, work=image.size),
-        model=background.model_for(options, models),
-        remove=lambda part: background.remove_background(part, options=options, models=models),
-    )
-    return output.render_output(image, layer, out, png_level=settings.BG_REMOVE_PNG_LEVEL)
+        return output.render_output(image, layer, out, png_level=settings.BG_REMOVE_PNG_LEVEL)
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,11 @@ from __future__ import annotations
 import io
 import os
 import struct
+import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -109,3 +111,34 @@ def png_encode(image: Image.Image, *, level: int = 2, bands: int = 4) -> bytes:
     stream = header + b"".join(parts) + struct.pack(">I", zlib_ng.adler32(flat))
     ihdr = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOR_TYPES[image.mode], 0, 0, 0)
     return _PNG_SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
+
+
+class LargeImageGate:
+    """At most `slots` large images (over `pixels`) in work at once in this process.
+
+    A 12-megapixel cut-out passes through full-size buffers of 36-48 MB each (decoded
+    pixels, mask, cut-out, PNG bands): two such requests at once in one web worker made its
+    peak 1256 MiB in bench/serving.py. Smaller images are not held back, so throughput on
+    ordinary photos is unchanged; a large one waits for the one before it.
+    """
+
+    def __init__(self, pixels: int, slots: int):
+        self.pixels = pixels
+        self._slots = threading.BoundedSemaphore(max(1, slots))
+
+    @contextmanager
+    def turn(self, data: bytes) -> Iterator[None]:
+        """Hold a slot for `data` if its header says it is large (bytes that cannot be
+        read are not held back: decoding rejects them)."""
+        large = False
+        if self.pixels:
+            try:
+                width, height = image_open(io.BytesIO(data), max_pixels=2**62).size
+                large = width * height > self.pixels
+            except ImageRejected:
+                pass
+        if not large:
+            yield
+            return
+        with self._slots:
+            yield
