@@ -117,6 +117,14 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
     return server
 
 
+def stop_server(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def wait_until_serving(server: subprocess.Popen, port: int) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -258,11 +266,7 @@ def main() -> None:
         output_options(over_http, args.repeat)
         png_levels(session)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
 
 
 if __name__ == "__main__":

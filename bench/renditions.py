@@ -27,15 +27,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import signal
 import statistics
-import subprocess
 import time
 
 import requests
 from PIL import Image
 
-from bg_remove import api_key, bench_env, start_server  # the same server start
+from bg_remove import api_key, bench_env, start_server, stop_server  # the same server start
 from photos import photo_jpeg
 
 SIDE = 256
@@ -154,11 +152,7 @@ def main() -> None:
             print(f"  {fmt:<6} {statistics.median(misses[fmt]) * 1000:>8.1f} ms {statistics.median(directs[fmt]) * 1000:>11.1f} ms "
                   f"{sizes[fmt][0]:>10,} {sizes[fmt][1]:>13,}")
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
 
 
 if __name__ == "__main__":
