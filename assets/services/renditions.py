@@ -17,6 +17,7 @@ from storage.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -32,7 +33,6 @@ from assets.errors import NotFound
 from assets.models import Asset, Conversion, Job, Rendition
 from assets.selectors import stored_file_get
 from assets.files import files_delete_on_commit, stored_file
-from core.imaging import image_describe
 from core.renditions import EXTENSIONS, RenditionPlan, RenditionQuery, render
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,6 @@ def _make(asset: Asset, name: str, source, plan: RenditionPlan, token: str | Non
     with default_storage.open(source.file.name, "rb") as handle:
         data = handle.read()
     made = render(data, plan, source_size=(source.width, source.height), max_pixels=settings.ASSETS_MAX_PIXELS)
-    info = image_describe(made.data)
     with stored_file(rendition_path(asset, name, plan, made.extension, token), ContentFile(made.data)) as stored:
         with transaction.atomic():
             Asset.objects.select_for_update().filter(pk=asset.pk).first()
@@ -132,8 +131,8 @@ def _make(asset: Asset, name: str, source, plan: RenditionPlan, token: str | Non
                 _drop([existing])  # made from a file that is gone
             rendition = Rendition(
                 asset=asset, source=name, source_file=source.file.name, spec=plan.key, file=stored,
-                content_type=info.content_type, size=info.size, checksum=info.checksum,
-                width=info.width, height=info.height,
+                content_type=made.content_type, size=len(made.data),
+                checksum=hashlib.sha256(made.data).hexdigest(), width=made.width, height=made.height,
             )
             try:
                 with transaction.atomic():
