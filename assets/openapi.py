@@ -145,7 +145,7 @@ SCHEMA_REQUEST = {
     "propertyNames": {"pattern": TEXT_PATTERN},
     "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
     "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[^\u0000]*\S[^\u0000]*$"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$"},
         "schema": {
             **JSON_OBJECT,
             "description": "a JSON Schema (draft 2020-12); patterns must be RE2 syntax (no look-around, no back-references)",
