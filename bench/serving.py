@@ -170,15 +170,48 @@ def load(send, jpegs: dict[tuple[int, int], bytes], total: int, done: Counter, c
     return time.perf_counter() - started
 
 
+def cpu_seconds(root: int) -> float:
+    """User + system CPU time of a process tree so far (live processes only)."""
+    total = 0
+    for pid in tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(ours, theirs, jpeg: bytes, count: int, pids: dict[str, int], rounds: int = 2) -> None:
+    """4-client throughput of both servers on one JPEG, in alternating rounds (so that a
+    busier minute of the machine weighs on both), with each server's CPU per image."""
+    seconds = {"ours": 0.0, "rembg s": 0.0}
+    cpu = {"ours": 0.0, "rembg s": 0.0}
+    per_round = max(4, count // rounds)
+    for _ in range(rounds):
+        for name, send in (("ours", ours), ("rembg s", theirs)):
+            before = cpu_seconds(pids[name])
+            seconds[name] += load(send, {(1600, 1200): jpeg}, per_round, Counter())
+            cpu[name] += cpu_seconds(pids[name]) - before
+    total = per_round * rounds
+    rate = {name: total / value for name, value in seconds.items()}
+    print(f"\nthroughput, 4 clients, 1600x1200 ({total} requests each, {rounds} alternating rounds): "
+          f"ours {rate['ours']:.2f} images/s, rembg s {rate['rembg s']:.2f} images/s: {rate['ours'] / rate['rembg s']:.2f}x")
+    print("  server CPU per image: " + ", ".join(f"{name} {cpu[name] / total:.3f} core-s" for name in cpu))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--port", type=int, default=8930)
     parser.add_argument("--rembg-port", type=int, default=8931)
+    parser.add_argument("--parts", default="latency,save,throughput,memory",
+                        help="comma-separated parts to run: latency, save, throughput, memory")
     parser.add_argument("--no-rembg-series", action="store_true",
                         help="skip rembg s's memory series (its latency and throughput are still measured)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
     workdir, env = bench_env("bench-serving-")
     python = sys.executable
@@ -222,7 +255,7 @@ def main() -> None:
         jpegs = {size: photo_jpeg(*size) for size in SIZES}
         http = requests.Session()
         print(f"{'image':>11} | {'rembg.remove':>12} | {'rembg s':>8} | {'ours':>8} | {'ours/remove':>11} | {'ours/rembg s':>12}")
-        for size in SIZES:
+        for size in SIZES if "latency" in parts else ():
             jpeg = jpegs[size]
             rembg.remove(jpeg, session=session), rembg_s(http, jpeg), ours(http, jpeg=jpeg)  # warm all three
             times = {"remove": [], "s": [], "ours": []}
@@ -237,20 +270,20 @@ def main() -> None:
                   f"{m['ours'] / m['remove']:>11.2f} | {m['ours'] / m['s']:>12.2f}")
         jpeg = jpegs[(4000, 3000)]
         get, save = [], []
-        for i in range(args.repeat):
+        for i in range(args.repeat if "save" in parts else 0):
             for mode, out in (("get_image", get), ("get_image_and_save", save)):
                 started = time.perf_counter()
                 ours(http, mode, jpeg, i)
                 out.append(time.perf_counter() - started)
-        print(f"\n4000x3000 get_image_and_save {statistics.median(save):.3f} s vs get_image {statistics.median(get):.3f} s: "
-              f"{statistics.median(save) / statistics.median(get):.2f}x")
+        if "save" in parts:
+            print(f"\n4000x3000 get_image_and_save {statistics.median(save):.3f} s vs get_image {statistics.median(get):.3f} s: "
+                  f"{statistics.median(save) / statistics.median(get):.2f}x")
 
-        jpeg, count = jpegs[(1600, 1200)], 8 * args.repeat
-        one = {(1600, 1200): jpeg}
-        t_ours = load(lambda h, i, j: ours(h, jpeg=j, i=i), one, count, Counter())
-        t_s = load(lambda h, i, j: rembg_s(h, j), one, count, Counter())
-        print(f"\nthroughput, 4 clients, 1600x1200: ours {count / t_ours:.2f} images/s, rembg s {count / t_s:.2f} images/s: "
-              f"{t_s / t_ours:.2f}x")
+        if "throughput" in parts:
+            throughput(lambda h, i, j: ours(h, jpeg=j, i=i), lambda h, i, j: rembg_s(h, j),
+                       jpegs[(1600, 1200)], 8 * args.repeat, {"ours": web.pid, "rembg s": theirs.pid})
+        if "memory" not in parts:
+            return
 
         done = Counter()
         sampler = Sampler({"gunicorn": web.pid, "qcluster": worker.pid}, done)

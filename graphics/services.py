@@ -156,7 +156,7 @@ def bg_remove_run(
     then shape and encode the result per `out`. Bad images are a 400 naming `field`."""
     if not data:
         raise FieldError(field, "the file is empty; upload a non-empty image", code="invalid_image")
-    with _large_images.turn(data):
+    with background.working(), _large_images.turn(data):
         try:
             image, original = decode_reduced(
                 data,

@@ -57,6 +57,11 @@ def configure(runtime: u2net.Runtime) -> None:
     _runtime, _pool = runtime, u2net.CorePool(runtime)
 
 
+def working():
+    """Wrap one request's whole image work in this (see `u2net.CorePool.working`)."""
+    return _pool.working()
+
+
 class BgMode(str, Enum):
     AUTO = "auto"
     PORTRAIT = "portrait"

@@ -69,11 +69,13 @@ def session_options(threads: int):
 class CorePool:
     """The process's cores, lent to inferences so that together they never use more.
 
-    Adaptive (`Runtime.threads` 0): an inference that finds every core free and nobody
-    waiting takes them all (a lone request runs as fast as the machine allows); otherwise
-    it waits for one core and runs single-threaded (under load, one thread per inference
-    does the most work per core: 1.8x the throughput of two-thread inferences taking
-    turns, bench/serving.py). Fixed (`threads` n): each inference takes n cores.
+    Adaptive (`Runtime.threads` 0): an inference takes every core only when it is the
+    process's one piece of image work (no other `working()` block, no inference waiting
+    or running): a lone request runs as fast as the machine allows. Otherwise it waits for
+    one core and runs single-threaded: under load one thread per inference does the most
+    work per core, and an inference that took both cores while another request was
+    decoding or encoding would make that one wait (bench/serving.py). Fixed (`threads` n):
+    each inference takes n cores.
     """
 
     def __init__(self, runtime: Runtime):
@@ -81,7 +83,20 @@ class CorePool:
         self._fixed = min(runtime.threads, self.size) if runtime.threads else 0
         self._free = self.size
         self._waiting = 0
+        self._working = 0
         self._changed = threading.Condition()
+
+    @contextmanager
+    def working(self) -> Iterator[None]:
+        """Marks one request's whole image work (decode to encode), so that an inference
+        knows whether it is alone in the process."""
+        with self._changed:
+            self._working += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._working -= 1
 
     @contextmanager
     def turn(self) -> Iterator[int]:
@@ -89,7 +104,7 @@ class CorePool:
         with self._changed:
             if self._fixed:
                 want = self._fixed
-            elif self._free == self.size and not self._waiting:
+            elif self._free == self.size and not self._waiting and self._working <= 1:
                 want = self.size
             else:
                 want = 1

@@ -217,6 +217,21 @@ def test_core_pool_gives_a_lone_inference_every_core_and_one_each_under_load():
     assert pool._free == 4 and pool._waiting == 0
 
 
+def test_core_pool_gives_one_core_while_another_request_decodes_or_encodes():
+    """Two requests in the process: the one at the model takes one core even though the
+    other is not at the model (it is decoding or encoding and needs a core for that)."""
+    pool = _pool_for(4)
+    with pool.working():
+        with pool.turn() as alone:
+            assert alone == 4
+        with pool.working():
+            with pool.turn() as shared:
+                assert shared == 1
+        with pool.turn() as alone_again:
+            assert alone_again == 4
+    assert pool._working == 0 and pool._free == 4
+
+
 def test_core_pool_never_lends_more_cores_than_it_has():
     pool = _pool_for(2)
     busy, peak, lock = [0], [0], threading.Lock()
