@@ -42,7 +42,9 @@ JOB_KIND_BG_SAVE = "bg_remove_save"
 # How models run in this process (graphics.processing.u2net), set once as the module loads:
 # the web process and the worker both import it before any model is used.
 background.configure(
-    u2net.Runtime(providers=tuple(settings.BG_REMOVE_PROVIDERS), threads=settings.BG_REMOVE_THREADS)
+    u2net.Runtime(
+        providers=tuple(settings.BG_REMOVE_PROVIDERS), threads=settings.BG_REMOVE_THREADS, engine=settings.BG_REMOVE_ENGINE
+    )
 )
 
 

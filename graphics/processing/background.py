@@ -159,7 +159,7 @@ def session_for(model_name: str):
 def _new_session(model_name: str):
     path = u2net.model_path(model_name)
     if model_name in u2net.U2NET_FAMILY and path.exists():
-        return u2net.U2netSession(path, _runtime, _pool)
+        return u2net.u2net_session(path, _runtime, _pool)
     from rembg import new_session  # rembg's catalogue, imported only when one of its models is asked for
 
     return new_session(model_name, providers=list(_runtime.providers))
@@ -178,6 +178,8 @@ def model_for(options: BgRemoveOptions, models: Mapping[str, str]) -> str:
 
 def model_input_size(session) -> tuple[int, int] | None:
     """The (width, height) a model's ONNX graph takes, when it is fixed."""
+    if isinstance(session, u2net.U2netSession):
+        return session.input_size
     try:
         shape = session.inner_session.get_inputs()[0].shape  # [batch, channels, height, width]
     except (AttributeError, IndexError):

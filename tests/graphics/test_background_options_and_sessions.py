@@ -5,6 +5,8 @@ pool that lends inferences their threads."""
 
 from __future__ import annotations
 
+import io
+import os
 import subprocess
 import sys
 import threading
@@ -260,15 +262,80 @@ def test_core_pool_with_fixed_threads_lends_that_many():
         assert (first, second) == (2, 2) and pool._free == 0
 
 
-def test_adaptive_sessions_give_the_same_mask_with_all_cores_and_with_one():
+def _u2netp_batch() -> np.ndarray:
     from graphics.processing import u2net
-
-    session = u2net.U2netSession(u2net.model_path("u2netp"), u2net.Runtime(), u2net.CorePool(u2net.Runtime()))
     from skimage import data
 
     pixels = np.asarray(Image.fromarray(data.astronaut()).resize((320, 320)), dtype=np.float32)
-    batch = np.ascontiguousarray(((pixels / pixels.max() - u2net._MEAN) / u2net._STD).transpose(2, 0, 1)[np.newaxis])
+    return np.ascontiguousarray(((pixels / pixels.max() - u2net._MEAN) / u2net._STD).transpose(2, 0, 1)[np.newaxis])
+
+
+def test_adaptive_sessions_give_the_same_mask_with_all_cores_and_with_one():
+    from graphics.processing import u2net
+
+    runtime = u2net.Runtime(engine="onnxruntime")
+    session = u2net.OnnxU2netSession(u2net.model_path("u2netp"), runtime, u2net.CorePool(runtime))
+    batch = _u2netp_batch()
     outputs = [s.run(None, {session._input: batch})[0][0, 0] for s in session._sessions.values()]
-    assert len(outputs) == len(u2net.Runtime().widths)
+    assert len(outputs) == len(runtime.widths) == len(set(runtime.widths))
     for output in outputs[1:]:
         assert np.abs(output - outputs[0]).max() < 1e-4
+
+
+def test_openvino_and_onnxruntime_give_the_same_mask():
+    """The two engines run the same network: on real photographs their masks differ by at
+    most one level in 255 anywhere (rounding), and by a few pixels' worth on average."""
+    from graphics.processing import u2net
+    from skimage import data
+
+    path = u2net.model_path("u2netp")
+    sessions = [
+        u2net.u2net_session(path, runtime, u2net.CorePool(runtime))
+        for runtime in (u2net.Runtime(engine="openvino"), u2net.Runtime(engine="onnxruntime"))
+    ]
+    assert [type(s).__name__ for s in sessions] == ["OpenVinoU2netSession", "OnnxU2netSession"]
+    for photo in (data.astronaut(), data.chelsea(), data.coffee(), data.rocket()):
+        small = Image.fromarray(photo).resize((320, 320), Image.Resampling.LANCZOS)
+        ov_mask, ort_mask = (np.asarray(s.predict(small)[0], dtype=np.int16) for s in sessions)
+        assert ov_mask.std() > 20  # a real mask, not a flat image
+        assert np.abs(ov_mask - ort_mask).max() <= 1
+        assert np.abs(ov_mask - ort_mask).mean() < 0.05
+
+
+def test_a_gpu_provider_always_runs_on_onnxruntime():
+    from graphics.processing import u2net
+
+    assert u2net.Runtime(engine="openvino").openvino
+    assert not u2net.Runtime(providers=("CUDAExecutionProvider", "CPUExecutionProvider")).openvino
+    assert not u2net.Runtime(engine="onnxruntime").openvino
+    assert u2net.Runtime(engine="openvino", threads=0).fixed_threads == 0  # adaptive on either engine
+    assert u2net.Runtime(engine="onnxruntime", threads=4).fixed_threads == min(4, os.cpu_count() or 1)
+
+
+def test_openvino_sessions_run_concurrently_with_one_request_each():
+    """Inferences from several threads at once each get an infer request of their own and
+    the masks they return are the ones a lone inference gives."""
+    from graphics.processing import u2net
+
+    runtime = u2net.Runtime(engine="openvino")
+    session = u2net.OpenVinoU2netSession(u2net.model_path("u2netp"), runtime, u2net.CorePool(runtime))
+    image = Image.fromarray(np.asarray(Image.open(io.BytesIO(jpeg_bytes(size=(320, 320))))))
+    expected = np.asarray(session.predict(image)[0])
+    results, errors = [], []
+
+    def run() -> None:
+        try:
+            for _ in range(3):
+                results.append(np.asarray(session.predict(image)[0]))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors and len(results) == 12
+    assert all(np.array_equal(result, expected) for result in results)
+    made = sum(idle.qsize() for idle in session._idle.values())
+    assert 1 <= made <= 4  # never more requests than inferences at once
