@@ -14,7 +14,7 @@ class AssetsConfig(AppConfig):
         from assets.jobs import job_kind_register
 
         post_migrate.connect(_ensure_builtin_schema, sender=self)
-        job_kind_register("thumbnail", handler="assets.services.renditions.THUMBNAIL_JOBS")
+        job_kind_register("thumbnail", handler="assets.services.renditions.THUMBNAIL_JOBS", announce=False)
         post_spawn.connect(_worker_started, dispatch_uid="assets-worker-signals")
 
 
