@@ -64,7 +64,8 @@ def _broker() -> str:
 
 
 def _storage() -> str:
-    name = default_storage.save(f"readyz/probe-{uuid.uuid4().hex}.txt", ContentFile(b"ready"))
+    token = uuid.uuid4().hex
+    name = default_storage.save(f"readyz/probe-{token}.txt", ContentFile(token.encode()))
     default_storage.delete(name)
     return type(default_storage._wrapped).__name__
 

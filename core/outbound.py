@@ -98,11 +98,19 @@ def address_refusal(address: str) -> str | None:
     return None
 
 
-def url_problem(url: Any, *, allow_private: bool) -> str | None:
+def url_problem(url: Any, *, allow_private: bool, max_length: int = 2000) -> str | None:
     """Why `url` cannot be a target, from the URL alone (no name lookup), or None.
 
-    An IP-literal host and the names of this machine (`localhost`, `*.localhost`) are
-    judged now; other names are resolved and checked each time a request is made."""
+    It must be an ASCII http or https URL with a host, no spaces or control characters, at
+    most `max_length` long. An IP-literal host and the names of this machine (`localhost`,
+    `*.localhost`) are judged now; other names are resolved and checked each time a
+    request is made."""
+    if not isinstance(url, str) or not url:
+        return "is required: an http or https URL"
+    if len(url) > max_length:
+        return f"is {len(url)} characters long; at most {max_length} are allowed"
+    if not url.isascii() or not url.isprintable() or " " in url:
+        return "must be an ASCII URL without spaces or control characters (a host name in punycode, xn--...)"
     host = url_hostname(url)
     if host is None:
         return "must be an http or https URL with a host, such as https://example.com/hooks"

@@ -97,7 +97,7 @@ class WebhookListView(APIView):
 
     @extend_schema(
         request={"application/json": WEBHOOK_REQUEST},
-        responses={201: WebhookCreatedDocument, **error_responses(415), **ERRORS},
+        responses={201: WebhookCreatedDocument, **error_responses(409, 415), **ERRORS},
     )
     def post(self, request: Request) -> Response:
         webhook = services.webhook_create(user=request.user, write=services.WebhookWrite.from_body(json_body(request)))

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
-from assets.errors import ApiError, FieldError, NotFound
+from assets.errors import ApiError, Conflict, FieldError, NotFound
 from assets.models import Account, Webhook, WebhookDelivery
 from assets.selectors import account_of
-from assets.validators import is_asset_id, text_problem
+from assets.validators import is_asset_id
 from assets.webhooks.events import EVENTS
 from core.outbound import url_hostname, url_problem
 
@@ -60,13 +60,7 @@ class WebhookWrite:
 
 
 def _url_problem(url: Any) -> str | None:
-    if not isinstance(url, str) or not url:
-        return "is required: the http or https URL that receives the events"
-    if len(url) > MAX_URL_LENGTH:
-        return f"is {len(url)} characters long; at most {MAX_URL_LENGTH} are allowed"
-    if text_problem(url) or not url.isascii() or not url.isprintable() or " " in url:
-        return "must be an ASCII URL without spaces or control characters (a host name in punycode, xn--...)"
-    problem = url_problem(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
+    problem = url_problem(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE, max_length=MAX_URL_LENGTH)
     if problem and url_hostname(url) is not None:  # a refused address, not a malformed URL
         return f"{problem} (targets follow the image_url rules; the operator's WEBHOOK_ALLOW_PRIVATE=true lifts this)"
     return problem
@@ -110,7 +104,7 @@ def webhook_create(*, user, write: WebhookWrite) -> Webhook:
     with transaction.atomic():
         Account.objects.select_for_update().filter(pk=account.pk).first()  # counts race otherwise
         if Webhook.objects.filter(account=account).count() >= MAX_WEBHOOKS_PER_ACCOUNT:
-            raise ApiError(
+            raise Conflict(
                 f"the account already has {MAX_WEBHOOKS_PER_ACCOUNT} webhooks, the most it may have; "
                 "DELETE one, or subscribe an existing one to more events", code="too_many_webhooks",
             )

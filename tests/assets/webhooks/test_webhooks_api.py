@@ -134,7 +134,7 @@ def test_an_account_has_at_most_twenty_webhooks(admin_client_api):
     for n in range(20):
         subscribe(admin_client_api, f"{PUBLIC}/{n}", ["asset.created"])
     response = admin_client_api.post("/api/v1/webhooks", {"url": PUBLIC, "events": ["asset.created"]}, format="json")
-    assert_error(response, 400, code="too_many_webhooks")
+    assert_error(response, 409, code="too_many_webhooks")
     assert Webhook.objects.count() == 20
 
 
