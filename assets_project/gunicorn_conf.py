@@ -21,8 +21,9 @@ if os.environ.get("LOG_FORMAT") == "json":
     accesslog = None
     _json = {
         "()": "pythonjsonlogger.json.JsonFormatter",
-        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        "fmt": "%(levelname)s %(name)s %(message)s",
+        "rename_fields": {"levelname": "level", "name": "logger"},
+        "timestamp": "time",
     }
     logconfig_dict = {
         "version": 1,
