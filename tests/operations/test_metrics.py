@@ -33,6 +33,13 @@ def total(samples, name: str, **labels: str) -> float:
     return sum(v for (n, ls), v in samples.items() if n == name and labels.items() <= dict(ls).items())
 
 
+def settled(samples) -> bool:
+    return (
+        total(samples, "assets_jobs_total", kind="thumbnail") >= 1
+        and total(samples, "assets_model_inference_seconds_count") >= 3
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_every_series_counts_requests_and_jobs_from_every_process(gunicorn, qcluster_factory, make_user, tmp_path):  # noqa: F811
@@ -60,6 +67,9 @@ def test_every_series_counts_requests_and_jobs_from_every_process(gunicorn, qclu
     cluster.start()
     assert wait_until(lambda: Job.objects.filter(status=JobStatus.OK, request__asset_id=asset_id).exists(), 60), cluster.log()
     assert wait_until(lambda: not Job.objects.filter(status=JobStatus.QUEUED).exists(), 30), cluster.log()
+    # A job's row commits a moment before its process counts it, and the second web
+    # worker may still be warming its model when the first answers: wait for both.
+    assert wait_until(lambda: settled(scrape(server)), 30), (scrape(server), cluster.log())
 
     for _ in range(3):  # each scrape may be answered by either worker: the sums are the same
         samples = scrape(server)
