@@ -43,6 +43,7 @@ def test_every_line_is_json_and_each_request_and_job_has_its_record(gunicorn, qc
     cluster = qcluster_factory(LOG_FORMAT="json")
     cluster.start()
     assert wait_until(lambda: Job.objects.filter(status=JobStatus.OK).exists(), 60), cluster.log()
+    assert wait_until(lambda: '"outcome": "OK"' in cluster.log(), 30), cluster.log()  # logged just after the commit
     cluster.stop()
     server.stop()
 
