@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.db import connection, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -67,7 +67,7 @@ def _storage() -> str:
     token = uuid.uuid4().hex
     name = default_storage.save(f"readyz/probe-{token}.txt", ContentFile(token.encode()))
     default_storage.delete(name)
-    return type(default_storage._wrapped).__name__
+    return type(storages["default"]).__name__
 
 
 def _model() -> str:
