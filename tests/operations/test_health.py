@@ -4,6 +4,9 @@ for real: a private Redis is stopped, a database URL leads nowhere, the S3 bucke
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 
 from graphics.services import models_warm
@@ -87,3 +90,20 @@ def test_readyz_names_the_database_when_it_cannot_be_reached(gunicorn, tmp_path)
     assert body["down"] == ["database", "broker"], body  # the ORM broker is a table of that database
     assert body["checks"]["storage"]["status"] == body["checks"]["model"]["status"] == "ok"
     assert "OperationalError" in body["checks"]["database"]["error"]
+
+
+@pytest.mark.django_db
+def test_readyz_cuts_a_part_that_hangs_at_the_time_limit(client, warm_model, settings):
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    try:
+        settings.Q_BROKER = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        settings.READYZ_TIMEOUT = 1
+        started = time.monotonic()
+        response = client.get("/readyz")
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+    body = response.json()
+    assert (response.status_code, body["down"]) == (503, ["broker"]), body
+    assert body["checks"]["broker"]["error"] == "did not answer within 1 s"
+    assert elapsed < 10, elapsed  # cut at the limit, not left waiting on the silent server

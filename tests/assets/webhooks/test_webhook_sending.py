@@ -12,8 +12,11 @@ from datetime import timedelta
 import pytest
 from standardwebhooks import WebhookVerificationError
 
+from django_q.conf import Conf
+
 from assets.models import DeliveryStatus, WebhookDelivery
-from assets.webhooks import delivery_resend, delivery_ring, retry_delay
+from assets.webhooks import deliveries_sweep, delivery_resend, delivery_ring, retry_delay
+from tests.conftest import _free_port
 from tests.assets.webhooks.conftest import HANG, subscribe
 from tests.conftest import make_asset
 
@@ -176,3 +179,23 @@ def test_an_inactive_webhook_gets_no_new_events_and_its_waiting_ones_are_not_sen
     assert target.received == []
     row = WebhookDelivery.objects.get()
     assert row.status == "ERROR" and "deactivated" in row.error and row.next_retry is None
+
+
+def test_a_delivery_made_while_the_broker_is_down_is_rung_by_the_sweep_and_sent(
+    admin_client_api, receiver, allow_private, monkeypatch, django_capture_on_commit_callbacks
+):
+    target = receiver()
+    hook = subscribe(admin_client_api, target.url, ["asset.created"])
+    monkeypatch.setattr(Conf, "ORM", None)  # the broker: a Redis server that is not there
+    monkeypatch.setattr(Conf, "REDIS", f"redis://127.0.0.1:{_free_port()}/0")
+    with django_capture_on_commit_callbacks(execute=True):
+        asset = make_asset(admin_client_api.user)  # the change commits; its ring fails (logged)
+    assert deliveries_sweep() == 0  # still down: nothing rung, nothing lost
+    row = WebhookDelivery.objects.get()
+    assert (row.status, row.rung_at) == (DeliveryStatus.PENDING, None)
+    monkeypatch.undo()  # the broker is back
+    assert deliveries_sweep() == 1
+    assert WebhookDelivery.objects.get().rung_at is not None
+    assert deliveries_sweep() == 0  # rung once: not again until its ring has had time to arrive
+    assert ring_all(django_capture_on_commit_callbacks) == ["ok"]
+    assert target.received[0].verified(hook["secret"])["data"]["id"] == asset.id
