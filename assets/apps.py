@@ -14,7 +14,8 @@ class AssetsConfig(AppConfig):
         from assets.jobs import job_kind_register
 
         post_migrate.connect(_ensure_builtin_schema, sender=self)
-        job_kind_register("thumbnail", handler="assets.services.renditions.THUMBNAIL_JOBS")
+        post_migrate.connect(_ensure_cache_table, sender=self)
+        job_kind_register("thumbnail", handler="assets.services.renditions.THUMBNAIL_JOBS", announce=False)
         post_spawn.connect(_worker_started, dispatch_uid="assets-worker-signals")
 
 
@@ -25,6 +26,14 @@ def _worker_started(sender, proc_name: str = "", **kwargs) -> None:
     from assets.worker import worker_started
 
     worker_started(settings.Q_STOP_GRACE)
+
+
+def _ensure_cache_table(sender, using: str = "default", **kwargs) -> None:
+    """The database cache's table (the rate-limit counters when no Redis is configured) is
+    not a model: make it whenever the database is migrated, so `migrate` is enough."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 def _ensure_builtin_schema(sender, using: str = "default", **kwargs) -> None:

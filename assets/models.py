@@ -263,3 +263,66 @@ class Rendition(FileFacts):
 
     def __str__(self) -> str:
         return f"{self.asset_id}/{self.source}/{self.spec}"
+
+
+class Webhook(models.Model):
+    """An account's subscription: events of the account are POSTed to `url`, signed with
+    `secret` (Standard Webhooks, `whsec_` + base64; shown once, at creation). assets.webhooks."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_hex_id, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.CharField(max_length=2000)
+    events = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=100, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.id})"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "PENDING"  # waiting for its time (`scheduled_at`), or being sent
+    OK = "OK"  # the target answered 2xx
+    ERROR = "ERROR"  # any other answer, a time-out or a refused address; `next_retry` says what follows
+
+
+class WebhookDelivery(models.Model):
+    """One attempt at sending one event to one webhook: the row is made PENDING (in the
+    transaction of the change it reports, or by the attempt before it), then records what
+    the attempt got. All attempts at one event share `message_id` (the `webhook-id` header,
+    for the receiver to drop repeats); `attempt` counts them, `series_attempt` counts them
+    since the event or its last resend (the back-off and the cap go by it)."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_hex_id, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    message_id = models.CharField(max_length=32, db_index=True)
+    event = models.CharField(max_length=40)
+    payload = models.JSONField()
+    attempt = models.PositiveIntegerField(default=1)
+    series_attempt = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    scheduled_at = models.DateTimeField()
+    claim = models.CharField(max_length=32, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    rung_at = models.DateTimeField(null=True, blank=True)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    next_retry = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-attempt"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "attempt"], name="delivery_attempt_unique")
+        ]
+        indexes = [models.Index(fields=["status", "scheduled_at"], name="delivery_status_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.webhook_id}, attempt {self.attempt} ({self.status})"

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from assets import api, converters  # noqa: F401  (registers <hex32:>)
+from assets.webhooks import api as webhook_api
 
 
 urlpatterns = [
@@ -14,4 +15,7 @@ urlpatterns = [
     path("assetschemas", api.SchemaListView.as_view(), name="schema-list"),
     path("assetschemas/<str:schema_id>", api.SchemaDetailView.as_view(), name="schema-detail"),
     path("jobs/<hex32:job_id>", api.JobDetailView.as_view(), name="job-detail"),
+    path("webhooks", webhook_api.WebhookListView.as_view(), name="webhook-list"),
+    path("webhooks/<hex32:webhook_id>", webhook_api.WebhookDetailView.as_view(), name="webhook-detail"),
+    path("webhooks/<hex32:webhook_id>/deliveries", webhook_api.WebhookDeliveriesView.as_view(), name="webhook-deliveries"),
 ]

@@ -15,6 +15,27 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 20
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+if os.environ.get("LOG_FORMAT") == "json":
+    # One JSON object per line on every stream: the app logs each request itself
+    # (assets.telemetry), so gunicorn's access log is off and its own messages are JSON.
+    accesslog = None
+    _json = {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(levelname)s %(name)s %(message)s",
+        "rename_fields": {"levelname": "level", "name": "logger"},
+        "timestamp": "time",
+    }
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": _json},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+            "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+        },
+        "root": {"level": "INFO", "handlers": ["console"]},
+        "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False}},
+    }
 # Bodies up to the upload limit go to temporary files, not memory, past Django's threshold.
 # The longest request line gunicorn allows short of 0 (unlimited, which would let one
 # client make a worker buffer a line of any size): longer ones answer 414 in JSON.
@@ -24,6 +45,16 @@ limit_request_field_size = 8190
 # No shared control socket in ~/.gunicorn: several servers (say, a benchmark beside
 # `make run`) must be able to run side by side.
 control_socket_disable = True
+
+
+def on_starting(server):
+    """Forget the metrics of processes that are gone (core.metrics), once per server start.
+    The settings module names the folder (PROMETHEUS_MULTIPROC_DIR, set before any
+    worker imports prometheus-client)."""
+    import assets_project.settings  # noqa: F401  (sets PROMETHEUS_MULTIPROC_DIR)
+    from core.metrics import files_prune
+
+    files_prune()
 
 
 def post_fork(server, worker):

@@ -23,14 +23,22 @@ def env_str(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
-def env_int(name: str, default: int) -> int:
+def _env_number(name: str, default, parse, what: str):
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from exc
+        raise ImproperlyConfigured(f"{name} must be {what}, got {raw!r}") from exc
+
+
+def env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "a whole number")
+
+
+def env_float(name: str, default: float) -> float:
+    return _env_number(name, default, float, "a number")
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -77,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "assets.middleware.RequestIdMiddleware",
+    "assets.telemetry.RequestTelemetryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "assets.middleware.UploadLimitMiddleware",
@@ -264,6 +273,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "assets.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["assets.ratelimits.ApiKeyRateThrottle"],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -315,6 +325,61 @@ elif Q_BROKER.startswith(("redis://", "rediss://", "unix://")):
 else:
     raise ImproperlyConfigured("Q_BROKER must be 'orm' or a redis:// URL, got " + repr(Q_BROKER))
 
+# --- Operations: webhooks, health, metrics, rate limits, logs (SPEC §11, §12) ------------
+
+# Where the URLs in webhook payloads point (the worker has no request to take a host
+# from); empty: they are paths, such as /api/v1/assets/<id>/content/original.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
+# Webhook targets follow the image_url rules: no private, loopback or link-local address
+# unless this is true. Each attempt has WEBHOOK_TIMEOUT seconds in all; a failed one is
+# tried again after WEBHOOK_RETRY_SECONDS, then four times longer each time, up to
+# WEBHOOK_MAX_ATTEMPTS (8 attempts over ~7.6 hours). Finished deliveries are kept
+# WEBHOOK_KEEP_DAYS days.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10)
+WEBHOOK_RETRY_SECONDS = env_float("WEBHOOK_RETRY_SECONDS", 5)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_KEEP_DAYS = env_int("WEBHOOK_KEEP_DAYS", 30)
+
+# /readyz: each part (database, broker, storage, model) must answer within this many seconds.
+READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2)
+# /metrics answers these addresses or networks only (REMOTE_ADDR: behind a proxy, the proxy's).
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+# prometheus-client's multiprocess mode (core.metrics): every web and worker process writes
+# its values here, and a scrape adds them up. Set before prometheus-client is imported.
+PROMETHEUS_MULTIPROC_DIR = Path(env_str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics")))
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+
+# Per API key (assets.ratelimits); 0 turns a limit off. Megapixels are those of the images
+# the processing endpoints (Remove Background, Image Graphics) are sent.
+RATE_LIMIT_REQUESTS_PER_MINUTE = env_int("RATE_LIMIT_REQUESTS_PER_MINUTE", 0)
+RATE_LIMIT_MEGAPIXELS_PER_MINUTE = env_int("RATE_LIMIT_MEGAPIXELS_PER_MINUTE", 0)
+# The cache holds the rate-limit counters, shared by every web worker: Redis when
+# CACHE_URL (or else Q_BROKER) is a redis:// URL, the database's `assets_cache` table
+# otherwise (made by `migrate`).
+CACHE_URL = env_str("CACHE_URL", Q_BROKER if Q_BROKER.startswith(("redis://", "rediss://", "unix://")) else "db")
+if CACHE_URL == "db":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "assets_cache"}}
+elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "assets",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    raise ImproperlyConfigured("CACHE_URL must be 'db' or a redis:// URL, got " + repr(CACHE_URL))
+
+# plain: one line of text per record; json: one JSON object per line (python-json-logger),
+# with the request id, account, route, status and latency of each request, and the kind,
+# outcome and duration of each job, as fields.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
+
 # --- Logging --------------------------------------------------------------------------
 
 LOGGING = {
@@ -322,12 +387,18 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "assets.middleware.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         }
     },
@@ -335,5 +406,7 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # One line per request (assets.telemetry); with plain logs gunicorn's access log says it.
+        "assets.requests": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
 }

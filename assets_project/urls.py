@@ -12,6 +12,8 @@ from rest_framework.permissions import AllowAny
 from assets import converters  # noqa: F401  (registers <hex32:>)
 from assets import errors
 from assets import views as asset_views
+from assets_project.health import healthz_view, readyz_view
+from assets_project.metrics import metrics_view
 from graphics import views as graphics_views
 
 urlpatterns = [
@@ -39,6 +41,10 @@ urlpatterns = [
         name="api-docs",
     ),
     path("admin/", admin.site.urls),
+    # operations (SPEC §12): no auth; /metrics answers METRICS_ALLOWED_IPS only
+    path("healthz", healthz_view, name="healthz"),
+    path("readyz", readyz_view, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("accounts/", include("django.contrib.auth.urls")),
     # web pages (login required; they call the API above from the browser)
     path("", login_required(RedirectView.as_view(url="/upload/", permanent=False)), name="web-home"),

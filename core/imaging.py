@@ -33,6 +33,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from core import metrics
 from core.errors import ImageRejected
 from core.image_integrity import IncompleteImage, jpeg_check, png_check
 
@@ -150,7 +151,8 @@ def image_load(image: Image.Image, *, draft: tuple[int, int] | None = None) -> I
         image.seek(0)
         if draft is not None and image.format in ("JPEG", "MPO"):
             image.draft(image.mode if image.mode in ("RGB", "L", "CMYK") else "RGB", draft)
-        image.load()
+        with metrics.DECODE_SECONDS.labels((image.format or "unknown").lower()).time():
+            image.load()
     except IncompleteImage as exc:
         raise ImageRejected("invalid_image", f"{exc}; upload the complete file") from exc
     except _DECODER_ERRORS as exc:

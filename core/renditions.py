@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms, ImageOps
 
+from core import metrics
 from core.errors import OptionError
 from core.imaging import image_load, image_open, to_8bit_rgb_or_rgba
 
@@ -241,6 +242,12 @@ def render(data: bytes, plan: RenditionPlan, *, source_size: tuple[int, int], ma
     image.info = {}  # pixels are sRGB now; no profile, no metadata of the source
     buffer = io.BytesIO()
     quality = plan.quality or DEFAULT_QUALITY
+    with metrics.ENCODE_SECONDS.labels(fmt).time():
+        _save(image, buffer, fmt, quality)
+    return RenditionFile(buffer.getvalue(), CONTENT_TYPES[fmt], EXTENSIONS[fmt], image.width, image.height)
+
+
+def _save(image: Image.Image, buffer: io.BytesIO, fmt: str, quality: int) -> None:
     if fmt == "webp":
         image.save(buffer, "WEBP", quality=quality, method=4)
     elif fmt == "avif":
@@ -249,4 +256,3 @@ def render(data: bytes, plan: RenditionPlan, *, source_size: tuple[int, int], ma
         image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=image.width * image.height > 100_000)
     else:
         image.save(buffer, "PNG", compress_level=6)
-    return RenditionFile(buffer.getvalue(), CONTENT_TYPES[fmt], EXTENSIONS[fmt], image.width, image.height)

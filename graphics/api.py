@@ -18,6 +18,7 @@ from assets.errors import NotFound
 from assets.parsers import SafeJSONParser, SafeMultiPartParser, single_file
 from assets.selectors import job_get_for_user
 from assets.openapi import error_responses
+from assets.ratelimits import megapixels_charge
 from assets.serializers import JobDocument, job_document
 from assets.validators import upload_present_check
 from graphics import services
@@ -78,7 +79,9 @@ def wants_json(accept: str, content_type: str) -> bool:
 
 def _respond(request: Request, bg: services.BgRemoveRequest, data: bytes, upload_name: str | None):
     """Call the one service, then render what it did per the mode: the image, its JSON
-    form (SPEC §10, `Accept: application/json`), or save_image's document."""
+    form (SPEC §10, `Accept: application/json`), or save_image's document. The image's
+    megapixels are charged first (assets.ratelimits): a 429 runs nothing."""
+    megapixels_charge(request, services.image_pixels(data))
     outcome = services.bg_remove(user=request.user, request=bg, image=data, upload_name=upload_name)
     result = outcome.result
     left, top, width, height = result.bbox
@@ -162,7 +165,10 @@ class ImageGraphicsView(APIView):
         responses={202: JOB_QUEUED, **error_responses(400, 401, 403, 404, 415)},
     )
     def post(self, request: Request) -> Response:
-        job = image_graphics_job_create(user=request.user, request=image_graphics_request_parse(request.data))
+        job = image_graphics_job_create(
+            user=request.user, request=image_graphics_request_parse(request.data),
+            charge=lambda pixels: megapixels_charge(request, pixels),
+        )
         location = request.build_absolute_uri(reverse("image-graphics-job", args=[job.id]))
         return Response({"status": "QUEUED", "job_id": job.id}, status=202, headers={"Location": location})
 

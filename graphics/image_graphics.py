@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -87,11 +88,12 @@ def image_graphics_request_parse(body: Any) -> GraphicsRequest:
     return parse_request(body, allowed_url_hosts=allowed_url_hosts())
 
 
-def image_graphics_validate(*, user, request: GraphicsRequest) -> None:
+def image_graphics_validate(*, user, request: GraphicsRequest) -> int:
     """What the parsed request needs from the database, checked before it is queued: the
     ids (404), then geometry and data (400). The shape was checked when it was parsed (the
     ids are in the body, so that comes first), the role before that, by
-    graphics.permissions.CanRunImageGraphics."""
+    graphics.permissions.CanRunImageGraphics. Returns the pixels of the assets it renders
+    (each once per time it is named), which the megapixel rate limit counts."""
     account = account_of(user)
     wanted: dict[str, str] = {}  # id -> the JSON path that first names it
     for spec in request.assets:
@@ -119,12 +121,16 @@ def image_graphics_validate(*, user, request: GraphicsRequest) -> None:
                     code="schema_violation",
                     errors=violations,
                 )
+    return sum(assets[spec.asset_id].width * assets[spec.asset_id].height for spec in request.assets)
 
 
-def image_graphics_job_create(*, user, request: GraphicsRequest) -> Job:
-    """Validate, then submit the job with the request's canonical JSON form (it is queued
-    once its row has committed; the worker rebuilds the same request from it)."""
-    image_graphics_validate(user=user, request=request)
+def image_graphics_job_create(*, user, request: GraphicsRequest, charge: Callable[[int], None] | None = None) -> Job:
+    """Validate, then `charge` the pixels to be rendered (it raises to refuse: a rate limit),
+    then submit the job with the request's canonical JSON form (it is queued once its row
+    has committed; the worker rebuilds the same request from it)."""
+    pixels = image_graphics_validate(user=user, request=request)
+    if charge is not None:
+        charge(pixels)
     return job_submit(Job(account=account_of(user), user=user, kind=JOB_KIND, request=request.to_json()))
 
 

@@ -13,6 +13,7 @@ returned is what is saved, byte for byte, in the format asked for.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from assets.jobs import Attempt, JobItem, item_asset_id, item_files, item_key, j
 from assets.models import Account, Asset, Job
 from assets.selectors import account_of, asset_get
 from assets.services import asset_create_from_bytes, conversion_save, stored_file
-from core.imaging import image_describe
+from core.imaging import image_describe, image_open
 from assets.validators import asset_id_check, conversion_name_check
 from graphics.processing import background, output, u2net
 
@@ -51,6 +52,24 @@ background.configure(
 def models_warm() -> None:
     """Load and run every configured model once (web worker and qcluster start-up)."""
     background.warm(settings.BG_REMOVE_MODELS.values())
+
+
+def image_pixels(data: bytes) -> int:
+    """The pixels the image's header declares (what the megapixel rate limit counts); 0 for
+    bytes that are not an image we accept, which `bg_remove` refuses with its own 400."""
+    try:
+        with image_open(io.BytesIO(data), max_pixels=settings.ASSETS_MAX_PIXELS) as image:
+            return image.width * image.height
+    except ImageRejected:
+        return 0
+
+
+def model_ready() -> str:
+    """The default model's name once it is loaded in this process (loading it now if need
+    be; /readyz). Raises if it cannot be loaded."""
+    name = settings.BG_REMOVE_DEFAULT_MODEL
+    background.session_for(name)
+    return name
 
 
 @dataclass(frozen=True)

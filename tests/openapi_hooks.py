@@ -23,6 +23,9 @@ document itself says everything it can (see assets/openapi.py, graphics/openapi.
 - Image Graphics (SPEC §5): a crop's right and bottom edges lie beyond its left and top, a
   size is at most 50 megapixels, `conversion_name` goes exactly with `add_as_conversion`,
   and `metadata` and `data_schema_id` only with a new asset.
+- A webhook's `url` (SPEC §11) must have a host and a valid port, and may not name a private,
+  loopback or link-local address: cases generated as valid are judged by the service's own
+  check (core.outbound.url_problem), and dropped if it refuses them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.transport.serialization import Binary
 
 from core.errors import OptionError
+from core.outbound import url_problem
 from graphics.processing.output import OutputOptions
 from tests.images import encode, photo
 
@@ -192,4 +196,6 @@ def filter_case(context, case) -> bool:
             return not bg_remove_ignores_the_violation(query)
     if path.endswith("/addons/image_graphics") and case.method == "POST" and mode == "positive":
         return image_graphics_body_is_valid(case.body)
+    if "/webhooks" in path and case.method in ("POST", "PUT") and mode == "positive" and isinstance(case.body, dict):
+        return url_problem(case.body.get("url"), allow_private=False) is None
     return True

@@ -1,5 +1,6 @@
 """Django admin for the asset domain: assets (thumbnails, conversions, lineage, data),
-data schemas, jobs (read-only, with a re-queue action), accounts and API keys.
+data schemas, jobs (read-only, with a re-queue action), accounts, API keys, and webhooks
+with their deliveries (read-only, with a resend action).
 
 Staff see every account. Files are shown through `AssetAdmin.file_view`
 (`admin/assets/asset/<id>/file/<name>/`), not the API's content URL: staff need no account
@@ -10,4 +11,4 @@ against draft 2020-12 and against the assets that use it.
 One module per sub-domain (STYLE.md: small modules); importing them registers the admins.
 """
 
-from assets.admin import account, asset, job, schema  # noqa: F401
+from assets.admin import account, asset, job, schema, webhook  # noqa: F401

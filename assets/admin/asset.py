@@ -21,7 +21,7 @@ from assets.downloads import rendition_response, stored_file_response
 from assets.errors import ApiError, NotFound
 from assets.models import Asset, Conversion, DataSchema
 from assets.selectors import lineage_of, stored_file_get
-from assets.services import assets_delete
+from assets.services import asset_edit, assets_delete
 from assets.templatetags.renditions import contained, rendition_srcset
 from assets.validators import data_check
 from core.errors import ImageRejected, OptionError
@@ -267,8 +267,8 @@ class AssetAdmin(admin.ModelAdmin):
         changed = [f for f in form.changed_data if f in form.Meta.fields]
         if not change:
             obj.save()
-        elif changed:
-            obj.save(update_fields=[*changed, "update_time"])
+        else:
+            asset_edit(asset=obj, fields=changed)
 
     def delete_model(self, request, obj: Asset) -> None:
         assets_delete(ids=[obj.pk])

@@ -46,12 +46,21 @@ class JobHandler(Protocol):
 
 
 _HANDLERS: dict[str, str] = {}
+_UNANNOUNCED: set[str] = set()
 
 
-def job_kind_register(kind: str, *, handler: str) -> None:
+def job_kind_register(kind: str, *, handler: str, announce: bool = True) -> None:
     """The app that defines a kind registers its handler (a dotted path, imported on first
-    use: `ready()` runs in every process, and the handlers pull in numpy and the model)."""
+    use: `ready()` runs in every process, and the handlers pull in numpy and the model).
+    `announce=False` for the service's own housekeeping (thumbnails), which no client asked
+    for: its jobs send no job.finished webhook."""
     _HANDLERS[kind] = handler
+    if not announce:
+        _UNANNOUNCED.add(kind)
+
+
+def job_kind_announced(kind: str) -> bool:
+    return kind not in _UNANNOUNCED
 
 
 def job_handler(kind: str) -> JobHandler | None:

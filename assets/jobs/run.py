@@ -15,9 +15,13 @@ from django.utils import timezone
 from django_q.exceptions import TimeoutException
 
 from assets import worker
-from assets.jobs.kinds import Attempt, JobHandler, JobItem, LeaseLost, job_files_remove, job_handler
+from assets.jobs.kinds import (
+    Attempt, JobHandler, JobItem, LeaseLost, job_files_remove, job_handler, job_kind_announced,
+)
 from assets.jobs.queue import claimable, claimable_ids, job_enqueue
 from assets.models import Job, JobStatus
+from assets.webhooks import job_finished_event
+from core import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +149,25 @@ def _job_end(job: Job, handler: JobHandler | None = None, items: list[JobItem] |
         row.files_pending = True  # cleared once the files are gone; the sweep finishes it otherwise
         row.save(update_fields=["output", "error", "status", "finished_at", "lease_until", "files_pending"])
         transaction.on_commit(lambda: job_files_remove(row))
+        if job_kind_announced(row.kind):
+            job_finished_event(job=row)
     job.status, job.output, job.error, job.finished_at = row.status, output, error, row.finished_at
+    _job_ended_record(row)
     return row.status
+
+
+def _job_ended_record(job: Job) -> None:
+    """The job's line in the log (one JSON object with LOG_FORMAT=json) and its metrics."""
+    seconds = (job.finished_at - (job.started_at or job.created_at)).total_seconds()
+    metrics.JOBS.labels(job.kind, job.status).inc()
+    metrics.JOB_SECONDS.labels(job.kind, job.status).observe(max(0.0, seconds))
+    logger.info(
+        "job %s (%s) ended %s in %.2f s", job.pk, job.kind, job.status, seconds,
+        extra={
+            "job_id": job.pk, "kind": job.kind, "outcome": job.status, "duration_ms": round(seconds * 1000, 1),
+            "attempts": job.attempts, "account_id": job.account_id, "items_failed": len(job.error),
+        },
+    )
 
 
 def _job_release(job: Job) -> None:

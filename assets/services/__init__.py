@@ -5,6 +5,10 @@ row does not commit (`stored_file`), and a replaced or deleted file is removed o
 the transaction that dropped its row has committed (`files_delete_on_commit`). A failed
 save therefore leaves no row and no file; a crash between commit and delete can at worst
 leave an unreferenced file, never a row without its file.
+
+A write that creates, changes or deletes an asset or a conversion records its webhook
+event (assets.webhooks) in the same transaction: every path (the API, the jobs, the admin)
+goes through these functions, so each is reported once, and only if it committed.
 """
 
 from assets.services.accounts import account_user_create, api_key_create
@@ -13,6 +17,7 @@ from assets.services.assets import (
     asset_create_from_bytes,
     asset_data_update,
     asset_delete,
+    asset_edit,
     assets_delete,
     asset_upload,
     data_validate,
@@ -29,6 +34,7 @@ __all__ = [
     "asset_create_from_bytes",
     "asset_data_update",
     "asset_delete",
+    "asset_edit",
     "assets_delete",
     "asset_upload",
     "conversion_delete",

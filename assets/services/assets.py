@@ -17,6 +17,7 @@ from assets.selectors import account_of, asset_get, schema_get
 from assets.files import files_delete_on_commit, original_path, stored_file
 from assets.services.renditions import renditions_drop, thumbnail_after_save
 from assets.validators import data_check, upload_check
+from assets.webhooks import asset_event, assets_deleted_event
 
 
 
@@ -86,6 +87,7 @@ def asset_create(
         with transaction.atomic():
             asset.save(force_insert=True)
             thumbnail_after_save(asset=asset, source="original", user=user)
+            asset_event(asset=asset, event="asset.created")
     return asset
 
 
@@ -136,9 +138,11 @@ def assets_delete(*, ids: list[str]) -> None:
             *Asset.objects.filter(pk__in=ids).values_list("file", flat=True),
             *Conversion.objects.filter(asset_id__in=ids).values_list("file", flat=True),
         ]
+        gone = list(Asset.objects.filter(pk__in=ids).values_list("id", "name", "account_id"))
         renditions_drop(asset_ids=ids)
         Asset.objects.filter(pk__in=ids).delete()
         files_delete_on_commit(paths)
+        assets_deleted_event(assets=gone)
 
 
 def asset_data_update(
@@ -161,4 +165,17 @@ def asset_data_update(
         asset.data = new_data
         asset.data_schema = schema
         asset.save(update_fields=["data", "data_schema", "update_time"])
+        asset_event(asset=asset, event="asset.updated")
+    return asset
+
+
+def asset_edit(*, asset: Asset, fields: list[str]) -> Asset:
+    """The admin's edit of name, data and schema (checked by its form, as the API checks
+    them): only the `fields` it changed are written, so a concurrent write to the others
+    survives; asset.updated when the name or data changed."""
+    with transaction.atomic():
+        if fields:
+            asset.save(update_fields=[*fields, "update_time"])
+        if {"name", "data", "data_schema"} & set(fields):
+            asset_event(asset=asset, event="asset.updated")
     return asset

@@ -14,6 +14,7 @@ from assets.selectors import account_of, asset_get, conversion_get
 from assets.files import conversion_path, files_delete_on_commit, stored_file
 from assets.services.renditions import renditions_drop, thumbnail_after_save
 from assets.validators import conversion_name_check, upload_check
+from assets.webhooks import asset_event
 
 
 def conversion_save(
@@ -58,6 +59,7 @@ def conversion_save(
             if old_path:
                 renditions_drop(asset_ids=[asset.pk], source=name)
             thumbnail_after_save(asset=asset, source=name)
+            asset_event(asset=asset, event="conversion.saved", conversion_name=name)
     return conversion
 
 
@@ -81,3 +83,4 @@ def conversion_delete(*, user, asset_id: str, name: str) -> None:
         renditions_drop(asset_ids=[asset.pk], source=name)
         Asset.objects.filter(pk=asset.pk).update(update_time=timezone.now())
         files_delete_on_commit([path])
+        asset_event(asset=asset, event="conversion.deleted", conversion_name=name)

@@ -36,6 +36,7 @@ from enum import Enum
 import numpy as np
 from PIL import Image, ImageChops
 
+from core import metrics
 from core.errors import OptionError
 from graphics.processing import u2net
 
@@ -169,7 +170,13 @@ def warm(model_names: Iterable[str]) -> None:
     """Load each model and run it once, so the first request pays nothing extra."""
     probe = Image.new("RGB", (64, 64), (128, 128, 128))
     for name in dict.fromkeys(model_names):
-        session_for(name).predict(probe)
+        _predict(session_for(name), name, probe)
+
+
+def _predict(session, model_name: str, image: Image.Image) -> list[Image.Image]:
+    """One run of the model, timed (core.metrics: inference time by model)."""
+    with metrics.INFERENCE_SECONDS.labels(model_name).time():
+        return session.predict(image)
 
 
 def model_for(options: BgRemoveOptions, models: Mapping[str, str]) -> str:
@@ -204,7 +211,7 @@ def soft_mask(image: Image.Image, *, model_name: str) -> Image.Image:
     small = rgb.reduce(factor) if factor > 1 else rgb
     if size:
         small = small.resize(size, Image.Resampling.LANCZOS)
-    [mask] = session.predict(small)[:1]
+    [mask] = _predict(session, model_name, small)[:1]
     mask = mask.convert("L")
     # Upscale only this one channel, once, straight from the model's output (LANCZOS, as rembg).
     return mask.resize(image.size, Image.Resampling.LANCZOS) if mask.size != image.size else mask

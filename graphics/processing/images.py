@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image, ImageOps
 from zlib_ng import zlib_ng
 
+from core import metrics
 from core.imaging import ImageRejected, image_load, image_open, to_8bit_rgb_or_rgba, exif_orientation
 
 __all__ = ["ImageRejected", "decode", "decode_reduced", "to_8bit_rgb_or_rgba", "png_encode"]
@@ -85,6 +86,11 @@ def _deflate_band(band: memoryview, level: int, last: bool) -> bytes:
 
 def png_encode(image: Image.Image, *, level: int = 2, bands: int = 4) -> bytes:
     """Encode an 8-bit L/LA/RGB/RGBA image as PNG (Up filter, deflate `level` 0-9)."""
+    with metrics.ENCODE_SECONDS.labels("png").time():
+        return _png_encode(image, level=level, bands=bands)
+
+
+def _png_encode(image: Image.Image, *, level: int, bands: int) -> bytes:
     if image.mode not in _PNG_COLOR_TYPES:
         raise ValueError(f"png_encode takes L, LA, RGB or RGBA images, not {image.mode}")
     if not 0 <= level <= 9:

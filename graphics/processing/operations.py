@@ -19,7 +19,7 @@ from graphics.processing import compose
 from graphics.processing.background import BgRemoveOptions
 from core.errors import OptionError
 from graphics.processing.fields import asset_id, boolean, json_object, position_json, position_of, size_json, size_of
-from graphics.processing.urls import url_hostname
+from core.outbound import url_hostname
 
 MAX_GRAPHICS = 20
 

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageChops
 
+from core import metrics
 from core.errors import OptionError
 from graphics.processing.background import Cutout, foreground_bbox
 from graphics.processing.compose import Color
@@ -398,10 +399,11 @@ def encode(image: Image.Image, fmt: str, *, png_level: int) -> bytes:
     if fmt == "png":
         return png_encode(image, level=png_level)
     buffer = io.BytesIO()
-    if fmt == "webp":
-        image.save(buffer, "WEBP", lossless=True, exact=True, method=WEBP_METHOD, quality=WEBP_QUALITY)
-    else:
-        image.save(buffer, "JPEG", quality=JPEG_QUALITY)
+    with metrics.ENCODE_SECONDS.labels(fmt).time():  # png_encode times itself
+        if fmt == "webp":
+            image.save(buffer, "WEBP", lossless=True, exact=True, method=WEBP_METHOD, quality=WEBP_QUALITY)
+        else:
+            image.save(buffer, "JPEG", quality=JPEG_QUALITY)
     return buffer.getvalue()
 
 

@@ -210,6 +210,9 @@ EXPECTED_OPERATIONS = {
     "/api/v1/assetschemas": {"get", "post"},
     "/api/v1/assetschemas/{schema_id}": {"get", "put", "delete"},
     "/api/v1/jobs/{job_id}": {"get"},
+    "/api/v1/webhooks": {"get", "post"},
+    "/api/v1/webhooks/{webhook_id}": {"get", "put", "delete"},
+    "/api/v1/webhooks/{webhook_id}/deliveries": {"get"},
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 

@@ -171,7 +171,7 @@ def test_fetching_a_private_address_form_is_refused_before_connecting(server, ho
     connected = threading.Event()
     port = server(lambda connection: connected.set())
     literal = host.strip("[]")
-    with pytest.raises(FetchError, match="refusing to fetch it"):
+    with pytest.raises(FetchError, match="refusing to connect to it"):
         fetch_url(f"http://{host}:{port}/x.png", allowed_hosts=frozenset({literal}), max_bytes=1000, timeout=2)
     assert not connected.wait(0.2)
 

@@ -3,7 +3,8 @@
 - The sweep (assets.jobs.jobs_sweep) runs in this main process, which django-q2 leaves
   idle: once at start-up and then every JOBS_SWEEP_SECONDS. It rings for jobs that wait
   with no ring in the broker (the broker was down, or lost a ring) or whose lease ran out
-  (their worker died).
+  (their worker died), and (assets.webhooks.deliveries_sweep) for webhook deliveries that
+  are due: retries whose time has come, lost rings, dead senders.
 - On SIGTERM or SIGINT the shared stop event is set before django-q2 stops its cluster:
   rings already fetched from the broker claim nothing, and a job still running after
   Q_STOP_GRACE seconds is interrupted and released for the next worker (assets.worker).
@@ -23,6 +24,8 @@ from django_q.management.commands.qcluster import Command as DjangoQCommand
 
 from assets import worker
 from assets.jobs import jobs_sweep
+from assets.webhooks import deliveries_sweep
+from core.metrics import files_prune
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +63,7 @@ class Command(DjangoQCommand):
         settings.SECRET_KEY  # django-q2 signs tasks with it
         # Created before the cluster forks, so every worker process shares it.
         worker.stop_event = multiprocessing.get_context("fork").Event()
+        files_prune()  # the metrics files of processes that are gone (core.metrics)
         cluster = StoppingCluster()
         cluster.start()
         if options.get("run_once"):
@@ -71,12 +75,13 @@ class Command(DjangoQCommand):
                 logger.error("the cluster's sentinel died; exiting so that the supervisor restarts the worker")
                 raise SystemExit(1)
             if time.monotonic() >= next_sweep:
-                try:
-                    jobs_sweep()
-                except Exception:
-                    logger.exception("the job sweep failed; trying again in %s s", settings.JOBS_SWEEP_SECONDS)
-                finally:
-                    close_old_connections()
+                for sweep in (jobs_sweep, deliveries_sweep):
+                    try:
+                        sweep()
+                    except Exception:
+                        logger.exception("%s failed; trying again in %s s", sweep.__name__, settings.JOBS_SWEEP_SECONDS)
+                    finally:
+                        close_old_connections()
                 next_sweep = time.monotonic() + settings.JOBS_SWEEP_SECONDS
             time.sleep(0.2)
         logger.info("stopping: in-flight jobs have %s s to finish before they are released", settings.Q_STOP_GRACE)
