@@ -55,6 +55,7 @@ def conversion_name_words(value: str) -> str:
         return f"“{value}” is the name of the asset’s own file; choose another name."
     if len(value) > 30:
         return f"A conversion name has at most 30 characters; “{value}” has {len(value)}."
-    others = sorted({ch for ch in value if not (ch.isascii() and (ch.isalnum() or ch in "-_"))})
-    shown = ", ".join("a space" if ch == " " else f"“{ch}”" for ch in others)
+    others = list(dict.fromkeys(ch for ch in value if not (ch.isascii() and (ch.isalnum() or ch in "-_"))))
+    named = ["a space" if ch == " " else f"“{ch}”" for ch in others]
+    shown = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
     return f"A conversion name uses only letters, digits, - and _; “{value}” has {shown}."

@@ -187,7 +187,7 @@ def test_grid_shows_a_bad_filter_value_next_to_its_field(logged_in):
     assert grid_ids(response) == []
     html = response.content.decode()
     # in words, not the API's pattern (the API keeps its message: tests/assets/test_asset_list.py)
-    assert "A conversion name uses only letters, digits, - and _; “bad name!” has a space, “!”." in html
+    assert "A conversion name uses only letters, digits, - and _; “bad name!” has a space and “!”." in html
     assert "^[a-zA-Z0-9_-]" not in html
 
 

@@ -123,11 +123,12 @@ export class DataForm {
     this.buildExtra(data);
   }
 
-  // Keys the schema does not name are kept, as JSON, so saving the form loses nothing.
+  // Keys the data holds that the schema does not name are kept, as JSON, so saving the
+  // form loses nothing (the JSON mode can add new ones).
   buildExtra(data) {
     const named = new Set(Object.keys(this.schema.properties));
     const extra = Object.fromEntries(Object.entries(data).filter(([key]) => !named.has(key)));
-    if (!Object.keys(extra).length && this.schema.additionalProperties === false) return;
+    if (!Object.keys(extra).length) return;
     const id = "data-field-" + (++counter);
     const field = document.createElement("div");
     field.className = "field";

@@ -46,7 +46,8 @@ export function conversionNameProblem(name, reserved = ["original"]) {
   if (name.length > 30) return "A conversion name has at most 30 characters; " + quote(name) + " has " + name.length + ".";
   if (CONVERSION_NAME.test(name)) return null;
   const others = [...new Set([...name].filter((ch) => !/[a-zA-Z0-9_-]/.test(ch)))];
-  const shown = others.map((ch) => (ch === " " ? "a space" : quote(ch))).join(", ");
+  const named = others.map((ch) => (ch === " " ? "a space" : quote(ch)));
+  const shown = named.length > 1 ? named.slice(0, -1).join(", ") + " and " + named[named.length - 1] : named[0];
   return "A conversion name uses only letters, digits, - and _; " + quote(name) + " has " + shown + ".";
 }
 
