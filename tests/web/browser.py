@@ -115,6 +115,7 @@ def log_in(page: Page, user, *, next_path: str = "/upload/", screenshot: str | N
     page.get_by_label("Password").fill("pw-123456")
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(page.base + next_path)
+    page.wait_for_load_state()  # the page's scripts have run: its buttons do something
 
 
 def write_file(tmp_path: Path, name: str, body: bytes) -> Path:
