@@ -124,6 +124,7 @@ async function send(entry, data) {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   $("add-error").textContent = "";
+  $("add-status").hidden = true;
   setFieldError(schemaSelect, []);
   dataForm.clearErrors();
   const collected = dataForm.collect();
