@@ -101,6 +101,9 @@ export class AssetPicker {
   }
 
   render(matches) {
+    // A later answer (the search as typed, after the one made on focus) keeps the option
+    // the person moved to, if it is still listed.
+    const kept = this.active >= 0 ? this.matches[this.active].id : null;
     this.matches = matches;
     this.active = -1;
     this.input.removeAttribute("aria-activedescendant");
@@ -125,6 +128,8 @@ export class AssetPicker {
       this.list.append(none);
     }
     this.input.setAttribute("aria-expanded", "true");
+    const again = matches.findIndex((asset) => asset.id === kept);
+    if (again >= 0) this.move(again);
   }
 
   close() {
