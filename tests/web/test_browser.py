@@ -199,7 +199,7 @@ def test_a_dropped_or_pasted_image_starts_at_once_and_saves_as_a_new_asset_with_
     expect(page.locator("#file-name")).to_have_text("coffee.jpg")
     wait_for_result(page, 300)
     paste_files(page, [("image.png", encode(photo("rocket", (320, 214)), "PNG"), "image/png")])
-    expect(page.locator("#file-name")).to_have_text("pasted.png")
+    expect(page.locator("#file-name")).to_have_text("pasted-1.png")
     wait_for_result(page, 320)
     assert len(to_the_model) == 2
 

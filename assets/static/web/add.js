@@ -5,6 +5,7 @@
 // refusal in words. A file the API would refuse for its size is flagged before it is sent.
 import { uploadWithProgress } from "./api.js";
 import { DataForm } from "./dataform.js";
+import { takeFiles } from "./ui.js";
 import { fileProblem, humanSize, setFieldError, showApiError } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
@@ -78,18 +79,7 @@ function add(files) {
 }
 
 input.addEventListener("change", () => { add([...input.files]); input.value = ""; });
-["dragenter", "dragover"].forEach((type) => dropzone.addEventListener(type, (event) => { event.preventDefault(); dropzone.classList.add("dragover"); }));
-["dragleave", "drop"].forEach((type) => dropzone.addEventListener(type, () => dropzone.classList.remove("dragover")));
-dropzone.addEventListener("drop", (event) => {
-  event.preventDefault();
-  if (event.dataTransfer && event.dataTransfer.files.length) add([...event.dataTransfer.files]);
-});
-document.addEventListener("paste", (event) => {
-  const files = [...((event.clipboardData && event.clipboardData.files) || [])].filter((file) => file.type.startsWith("image/"));
-  if (!files.length) return;
-  event.preventDefault();
-  add(files.map((file, index) => (file.name && file.name !== "image.png" ? file : new File([file], "pasted-" + (index + 1) + ".png", { type: file.type }))));
-});
+takeFiles(dropzone, add);
 
 async function send(entry, data) {
   const body = new FormData();

@@ -6,6 +6,7 @@
 import { api } from "./api.js";
 import { DataForm } from "./dataform.js";
 import { flash } from "./notice.js";
+import { ask } from "./ui.js";
 import { schemaWords, setFieldError, showApiError } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
@@ -165,18 +166,10 @@ rebuild(asset.data);
 
 // --- deletes, each after saying what goes ----------------------------------------------------
 
-function confirmIn(dialog) {
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "delete"), { once: true });
-    dialog.returnValue = "";
-    dialog.showModal();
-  });
-}
-
 const deleteOpen = $("delete-open");
 if (deleteOpen) {
   deleteOpen.addEventListener("click", async () => {
-    if (!(await confirmIn($("delete-dialog")))) { deleteOpen.focus(); return; }
+    if ((await ask($("delete-dialog"))) !== "delete") { deleteOpen.focus(); return; }
     const answer = await api("DELETE", root.dataset.endpoint);
     if (!answer.ok && answer.status !== 404) {
       showApiError(answer, { general: $("action-error") });
@@ -192,7 +185,7 @@ document.querySelectorAll(".delete-conversion").forEach((button) => button.addEv
   const card = button.closest("li");
   $("conversion-delete-name").textContent = name;
   $("conversion-delete-size").textContent = card.dataset.size;
-  if (!(await confirmIn($("conversion-dialog")))) { button.focus(); return; }
+  if ((await ask($("conversion-dialog"))) !== "delete") { button.focus(); return; }
   const answer = await api("DELETE", root.dataset.endpoint + "/content/" + encodeURIComponent(name));
   if (!answer.ok) {
     showApiError(answer, { general: $("action-error") });

@@ -5,6 +5,7 @@
 // ends. The grid then shows itself again.
 import { api, followJob, jobStateWords } from "./api.js";
 import { flash } from "./notice.js";
+import { ask } from "./ui.js";
 import { conversionNameProblem, setFieldError, showApiError } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
@@ -41,14 +42,6 @@ function progress(done, total, text) {
 function busy(on) {
   for (const control of [selectAll, ...boxes, $("bulk-bg-remove"), $("bulk-delete")]) if (control) control.disabled = on;
   if (!on) refresh();
-}
-
-function ask(dialog) {
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true });
-    dialog.returnValue = "";
-    dialog.showModal();
-  });
 }
 
 if (bar) {

@@ -11,17 +11,13 @@ import { api, followJob, jobStateWords } from "./api.js";
 import { showCompare, wireCompare } from "./compare.js";
 import { flash } from "./notice.js";
 import { AssetPicker } from "./picker.js";
+import { stem } from "./ui.js";
 import { conversionNameProblem, humanSize, setFieldError, showApiError } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("asset-page");
 const asset = JSON.parse($("asset-data").textContent);
 const assetsEndpoint = root.dataset.assetsEndpoint;
-
-function stem(name) {
-  const dot = name.lastIndexOf(".");
-  return (dot > 0 ? name.slice(0, dot) : name) || "image";
-}
 
 function togglePanel(button, panel, others) {
   const open = panel.hidden;

@@ -8,6 +8,7 @@
 import { api } from "./api.js";
 import { showCompare, wireCompare } from "./compare.js";
 import { AssetPicker } from "./picker.js";
+import { stem, takeFiles } from "./ui.js";
 import { conversionNameProblem, fileProblem, humanSize, setFieldError, showApiError } from "./words.js";
 
 const form = document.getElementById("bg-form");
@@ -57,28 +58,7 @@ function take(chosen) {
 }
 
 fileInput.addEventListener("change", () => { if (fileInput.files.length) take(fileInput.files[0]); });
-["dragenter", "dragover"].forEach((type) => dropzone.addEventListener(type, (event) => {
-  event.preventDefault();
-  dropzone.classList.add("dragover");
-}));
-["dragleave", "drop"].forEach((type) => dropzone.addEventListener(type, () => dropzone.classList.remove("dragover")));
-dropzone.addEventListener("drop", (event) => {
-  event.preventDefault();
-  const dropped = event.dataTransfer && event.dataTransfer.files;
-  if (dropped && dropped.length) {
-    fileInput.files = dropped;
-    take(dropped[0]);
-  }
-});
-// A pasted image (a screenshot, a copied picture) anywhere on the page, unless it is text
-// being pasted into a text box.
-document.addEventListener("paste", (event) => {
-  const files = [...((event.clipboardData && event.clipboardData.files) || [])].filter((f) => f.type.startsWith("image/"));
-  if (!files.length) return;
-  event.preventDefault();
-  const named = files[0].name && files[0].name !== "image.png" ? files[0] : new File([files[0]], "pasted.png", { type: files[0].type });
-  take(named);
-});
+takeFiles(dropzone, (files) => take(files[0]));
 
 // --- output options (SPEC §10) -------------------------------------------------------------
 
@@ -134,12 +114,6 @@ function busy(on) {
 function clearErrors() {
   for (const id of ["image", ...OPTION_FIELDS]) setFieldError($(id), []);
   $("general-error").textContent = "";
-}
-
-function stem(filename) {
-  const base = filename.replace(/^.*[\\/]/, "");
-  const dot = base.lastIndexOf(".");
-  return (dot > 0 ? base.slice(0, dot) : base) || "image";
 }
 
 function revealResult() {
