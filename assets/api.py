@@ -18,6 +18,7 @@ from core.renditions import wants_rendition
 
 from assets.openapi import (
     ASSET_LIST_PARAMETERS,
+    ASSET_CHANGE,
     ASSET_PAGE,
     ASSET_UPLOAD,
     CONTENT_NAME,
@@ -32,7 +33,7 @@ from assets.openapi import (
 )
 from assets.pagination import AssetPagination
 from assets.parsers import SafeJSONParser, SafeMultiPartParser, single_file
-from assets.requests import AssetFilters, AssetUpload, DataUpdate, SchemaWrite, json_body
+from assets.requests import AssetChange, AssetFilters, AssetUpload, DataUpdate, SchemaWrite, json_body
 from assets.permissions import ByMethod, CanAdmin, CanDelete, CanRead, CanWrite
 from assets.serializers import (
     AssetDocument,
@@ -73,11 +74,21 @@ class AssetListView(APIView):
 
 
 class AssetDetailView(APIView):
-    permission_classes = [ByMethod.of(GET=CanRead, DELETE=CanDelete)]
+    permission_classes = [ByMethod.of(GET=CanRead, PATCH=CanWrite, DELETE=CanDelete)]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(responses={200: AssetDocument, **ERRORS})
     def get(self, request: Request, asset_id: str) -> Response:
         asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id)
+        return Response(asset_document(asset, request))
+
+    @extend_schema(
+        request={"application/json": ASSET_CHANGE}, responses={200: AssetDocument, **error_responses(415), **ERRORS}
+    )
+    def patch(self, request: Request, asset_id: str) -> Response:
+        selectors.asset_get_for_user(user=request.user, asset_id=asset_id)  # 404 before 400
+        change = AssetChange.from_body(json_body(request))
+        asset = services.asset_rename(user=request.user, asset_id=asset_id, name=change.name)
         return Response(asset_document(asset, request))
 
     @extend_schema(responses={204: None, **ERRORS})

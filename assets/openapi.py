@@ -18,6 +18,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, OpenApiResponse
 
 from assets.models import HEX32_PATTERN
+from assets.requests import ASSET_ORDERINGS
 
 # Text the databases can store: no NUL (assets.validators.text_problem; unpaired surrogates
 # are refused too, but JSON text that is valid Unicode cannot hold them).
@@ -86,6 +87,11 @@ ASSET_LIST_PARAMETERS = [
         {"type": "string", "pattern": r"^((?!original$)[a-zA-Z0-9_-]{1,30})?$"},
         "true / false (also 1/0, yes/no: any conversion / none), or a conversion name",
     ),
+    _query(
+        "ordering",
+        {"type": "string", "enum": list(ASSET_ORDERINGS)},
+        "-upload_time (newest first, the default), upload_time, name, -name (case-insensitive), -size (largest first), size",
+    ),
     _query("page", {"type": "integer", "minimum": 1, "maximum": 999_999_999}, "from 1; a page past the end is a 404"),
     _query("page_size", {"type": "integer", "minimum": 1, "maximum": 200}, "1 to 200, default 50"),
 ]
@@ -120,10 +126,32 @@ ASSET_UPLOAD = OpenApiRequest(
             "file": {**BINARY, "description": "the image (SPEC §7 formats)"},
             "data": {**JSON_OBJECT, "description": "custom metadata, a JSON object"},
             "data_schema_id": {**SCHEMA_ID, "description": "a data schema of the account, or 0"},
+            "source_asset_id": {
+                "type": "string",
+                "pattern": r"^([0-9a-f]{32})?$",
+                "description": "the asset of the account this one was made from (lineage); empty: none",
+            },
         },
     },
     encoding={"data": {"contentType": "application/json"}},
 )
+
+# PATCH assets/{id}: the name, not blank, without control characters (assets.requests.AssetChange).
+_NAME_CHAR = r"[^\u0000-\u001f\u007f]"
+ASSET_CHANGE = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "pattern": rf"^{_NAME_CHAR}*[^\s\u0000-\u001f\u007f]{_NAME_CHAR}*$",
+            "description": "the new display name; surrounding whitespace is removed",
+        },
+    },
+}
 FILE_UPLOAD = {"type": "object", "required": ["file"], "properties": {"file": {**BINARY, "description": "the image"}}}
 
 DATA_UPDATE = {

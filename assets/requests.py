@@ -7,6 +7,7 @@ answers in one order (docs/api.md, "Authentication and roles").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,19 +60,53 @@ def data_schema_id_field(raw: Any, *, field: str = "data_schema_id") -> int | No
 
 @dataclass(frozen=True)
 class AssetUpload:
-    """POST assets: the file (checked as an image by the service), `data`, the schema."""
+    """POST assets: the file (checked as an image by the service), `data`, the schema, and
+    the asset it was made from (`source_asset_id`, looked up by the service)."""
 
     upload: UploadedFile | None
     data: dict[str, Any]
     data_schema_id: int | None
+    source_asset_id: str | None = None
 
     @classmethod
     def from_request(cls, request: Request) -> AssetUpload:
+        source = single_field(request.data, "source_asset_id") or None
+        if source is not None and not is_asset_id(source):
+            raise FieldError("source_asset_id", f"must be an asset id (32 lower-case hex characters), got {source!r}")
         return cls(
             upload=single_file(request.FILES, "file"),
             data=json_object_field(single_field(request.data, "data"), field="data"),
             data_schema_id=data_schema_id_field(single_field(request.data, "data_schema_id")),
+            source_asset_id=source,
         )
+
+
+# Control characters (C0 and DEL) have no place in a name people read; the OpenAPI
+# document's pattern refuses the same (assets.openapi.ASSET_NAME).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+ASSET_NAME_MAX = 255
+
+
+@dataclass(frozen=True)
+class AssetChange:
+    """PATCH assets/{id}: `{"name": "…"}`, the new display name (surrounding whitespace
+    removed; 1 to 255 characters, not blank, no control characters)."""
+
+    name: str
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> AssetChange:
+        unknown = sorted(set(body) - {"name"})
+        if unknown:
+            raise FieldError(unknown[0], "is not a field that can be changed here; send name")
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip(_JS_WHITESPACE):
+            raise FieldError("name", "is required: the asset's new name, a non-empty string")
+        if len(name) > ASSET_NAME_MAX:
+            raise FieldError("name", f"must be at most {ASSET_NAME_MAX} characters, got {len(name)}")
+        if _CONTROL.search(name):
+            raise FieldError("name", "must not contain control characters (tabs, line breaks and the like)")
+        return cls(name=text_check(name.strip(_JS_WHITESPACE), field="name"))
 
 
 @dataclass(frozen=True)
@@ -125,17 +160,23 @@ class SchemaWrite:
         return cls(name=name.strip(_JS_WHITESPACE), schema=schema)
 
 
+# GET assets?ordering=: the orders people sort a library by; newest first by default.
+ASSET_ORDERINGS = ("-upload_time", "upload_time", "name", "-name", "-size", "size")
+DEFAULT_ORDERING = "-upload_time"
+
+
 @dataclass(frozen=True)
 class AssetFilters:
     """GET assets: `name` contains (case-insensitive); `content_type` exact;
     `source_asset_id` exact; `has_conversion` true/false (any conversion / none) or a
-    conversion's name."""
+    conversion's name; `ordering` one of ASSET_ORDERINGS."""
 
     name: str | None = None
     content_type: str | None = None
     source_asset_id: str | None = None
     has_conversion: bool | None = None
     conversion_name: str | None = None
+    ordering: str = DEFAULT_ORDERING
 
     @classmethod
     def from_query(cls, query: Mapping[str, str]) -> AssetFilters:
@@ -151,4 +192,7 @@ class AssetFilters:
             has_conversion = has.lower() in _TRUE
         elif has:
             conversion_name = conversion_name_check(has, field="has_conversion")
-        return cls(name, content_type, source, has_conversion, conversion_name)
+        ordering = query.get("ordering") or DEFAULT_ORDERING
+        if ordering not in ASSET_ORDERINGS:
+            raise FieldError("ordering", f"must be one of {', '.join(ASSET_ORDERINGS)}, got {ordering!r}")
+        return cls(name, content_type, source, has_conversion, conversion_name, ordering)

@@ -7,7 +7,8 @@ import os
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Lower
 
 from assets.errors import FieldError, NotFound
 from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, Conversion, DataSchema, Job
@@ -61,12 +62,23 @@ def stored_file_get(*, asset: Asset, name: str) -> tuple[Asset | Conversion, str
     return stored, f"{os.path.splitext(asset.name)[0]}_{name}{os.path.splitext(stored.file.name)[1]}"
 
 
+def _asset_order(ordering: str) -> list:
+    """ORDER BY for `ordering` (assets.requests.ASSET_ORDERINGS), the id last so that
+    pages never overlap; names compare without regard to case, as people read them."""
+    descending = ordering.startswith("-")
+    field = ordering.lstrip("-")
+    key = Lower("name") if field == "name" else F(field)
+    key = key.desc() if descending else key.asc()
+    return [key, "-id" if descending else "id"]
+
+
 def asset_list(*, user, filters: AssetFilters) -> QuerySet[Asset]:
-    """The account's assets, newest first, narrowed by the filters (assets.requests)."""
+    """The account's assets in `filters.ordering` (newest first by default), narrowed by
+    the filters (assets.requests)."""
     queryset = (
         Asset.objects.filter(account=account_of(user))
         .prefetch_related("conversions")
-        .order_by("-upload_time", "-id")
+        .order_by(*_asset_order(filters.ordering))
     )
     if filters.name:
         queryset = queryset.filter(name__icontains=filters.name)

@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from assets.jobs import job_progress
 from assets.models import Asset, Conversion, DataSchema, Job
 
 
@@ -115,6 +116,11 @@ class SchemaDocument(SchemaRequest):
     updated_at = serializers.DateTimeField()
 
 
+class JobProgress(serializers.Serializer):
+    done = serializers.IntegerField(min_value=0)
+    total = serializers.IntegerField(min_value=0)
+
+
 class JobDocument(serializers.Serializer):
     id = serializers.CharField()
     job_id = serializers.CharField(source="id")
@@ -124,9 +130,14 @@ class JobDocument(serializers.Serializer):
     error = serializers.ListField(child=serializers.DictField())
     user = serializers.CharField(source="user.username", allow_null=True)
     attempts = serializers.IntegerField(help_text="attempts started so far (a job is retried only when its worker died)")
+    progress = serializers.SerializerMethodField(help_text="items recorded so far (saved or failed) and items in all")
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True, help_text="when the latest attempt started; null while waiting")
     finished_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(JobProgress())
+    def get_progress(self, job: Job) -> dict[str, int]:
+        return job_progress(job)
 
 
 class ErrorDocument(serializers.Serializer):

@@ -1,5 +1,6 @@
 """Top-level routes. API errors outside DRF views (unknown paths, unreadable requests,
-unhandled exceptions) answer in the API's one error shape; other pages keep Django's."""
+unhandled exceptions) answer in the API's one error shape; a missing web page gets the
+site's styled 404 page with a way back; the admin keeps Django's."""
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
@@ -50,6 +51,7 @@ urlpatterns = [
     path("", login_required(RedirectView.as_view(url="/upload/", permanent=False)), name="web-home"),
     path("upload/", graphics_views.bg_remove_upload_page_view, name="web-upload"),
     path("assets/", asset_views.asset_list_view, name="web-asset-list"),
+    path("assets/add/", asset_views.asset_add_view, name="web-asset-add"),
     path("assets/<hex32:asset_id>/", asset_views.asset_detail_view, name="web-asset-detail"),
 ]
 
@@ -73,7 +75,9 @@ def handler403(request, exception=None):
 def handler404(request, exception=None):
     if _is_api(request):
         return errors.json_not_found(request, exception)
-    return defaults.page_not_found(request, exception)
+    if request.path.startswith("/admin/"):
+        return defaults.page_not_found(request, exception)
+    return asset_views.not_found_response(request)  # the site's own page, with a way back
 
 
 def handler500(request):

@@ -35,12 +35,13 @@ from assets.jobs.kinds import (
     job_handler,
     job_kind_register,
     job_kinds,
+    job_progress,
 )
 from assets.jobs.queue import job_enqueue, job_submit, jobs_sweep
 from assets.jobs.run import Attempt, LeaseLost, job_claim, job_requeue, job_ring, job_run
 
 __all__ = [
     "Attempt", "JobHandler", "JobItem", "LeaseLost", "item_asset_id", "item_files", "item_key", "job_claim",
-    "job_enqueue", "job_handler", "job_kind_register", "job_kinds", "job_requeue", "job_ring", "job_run",
+    "job_enqueue", "job_handler", "job_kind_register", "job_kinds", "job_progress", "job_requeue", "job_ring", "job_run",
     "job_submit", "jobs_sweep",
 ]

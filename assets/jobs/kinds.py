@@ -72,6 +72,20 @@ def job_kinds() -> dict[str, str]:
     return dict(_HANDLERS)
 
 
+def job_progress(job: Job) -> dict[str, int]:
+    """{"done", "total"}: the items recorded so far (saved or failed) and the items the job
+    is made of, so a page can say "2 of 5 done" while the job runs."""
+    handler = job_handler(job.kind)
+    done = len(job.progress)
+    total = done
+    if handler is not None:
+        try:
+            total = len(handler.items(job))
+        except Exception:  # a request its kind cannot read: the document still answers
+            logger.warning("job %s: its request does not list its items", job.pk, exc_info=True)
+    return {"done": min(done, total), "total": max(total, done)}
+
+
 def item_key(job_id: str, index: int) -> str:
     """A stable 32-hex key per (job, item): every attempt at the item derives the same ids
     and paths from it."""

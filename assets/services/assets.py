@@ -9,7 +9,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from assets.errors import ApiError
+from assets.errors import ApiError, NotFound
 from core.imaging import ImageInfo, image_describe
 from assets.models import DEFAULT_SCHEMA_ID, Account, Asset, Conversion, DataSchema
 from assets.requests import AssetUpload
@@ -100,6 +100,8 @@ def asset_upload(*, user, request: AssetUpload) -> Asset:
         account=account, schema_id=DEFAULT_SCHEMA_ID if schema_id is None else schema_id,
         field="data_schema_id",
     )
+    if request.source_asset_id is not None:
+        _source_check(account=account, asset_id=request.source_asset_id)
     info = upload_check(upload, field="file")
     return asset_create(
         account=account,
@@ -109,7 +111,34 @@ def asset_upload(*, user, request: AssetUpload) -> Asset:
         name=display_name(upload.name, info),
         data=request.data,
         data_schema=schema,
+        source_asset_id=request.source_asset_id,
     )
+
+
+def _source_check(*, account: Account, asset_id: str) -> None:
+    """An upload's `source_asset_id` names an asset of the account: 404 naming the field
+    otherwise, as an id in a body is answered elsewhere (Image Graphics)."""
+    if not Asset.objects.filter(account=account, id=asset_id).exists():
+        message = f"asset {asset_id} does not exist in your account"
+        raise NotFound(
+            f"source_asset_id: {message}; check the id", code="asset_not_found",
+            errors={"source_asset_id": [message]},
+        )
+
+
+def asset_rename(*, user, asset_id: str, name: str) -> Asset:
+    """PATCH assets/{id}: give the asset a new display name (checked by
+    assets.requests.AssetChange). Its files and conversions keep their stored names;
+    asset.updated when the name changed."""
+    with transaction.atomic():
+        asset = asset_get(account=account_of(user), asset_id=asset_id, for_update=True)
+        if asset.name == name:
+            return asset
+        asset.name = name
+        asset.full_clean()
+        asset.save(update_fields=["name", "update_time"])
+        asset_event(asset=asset, event="asset.updated")
+    return asset
 
 
 def asset_create_from_bytes(

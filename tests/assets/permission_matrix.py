@@ -66,6 +66,7 @@ ENDPOINTS = {
     "upload": ("post", "/api/v1/assets", lambda: upload_form(), "multipart"),
     "detail": ("get", "/api/v1/assets/{asset}", None, None),
     "delete": ("delete", "/api/v1/assets/{asset}", None, None),
+    "rename": ("patch", "/api/v1/assets/{asset}", lambda: {"name": "renamed.jpg"}, "json"),
     "content_original": ("get", "/api/v1/assets/{asset}/content/original", None, None),
     "content_conversion": ("get", "/api/v1/assets/{asset}/content/thumb", None, None),
     "content_add": ("post", "/api/v1/assets/{asset}/content/added", lambda: upload_form("added.png", png_bytes("rocket", (20, 20))), "multipart"),
@@ -184,6 +185,13 @@ def _ok_data_update(w, response, before):
     assert response.json()["data"] == {"colour": "red", "size": "L"}
 
 
+def _ok_rename(w, response, before):
+    w.asset.refresh_from_db()
+    assert w.asset.name == response.json()["name"] == "renamed.jpg"
+    assert file_bytes(w.media_root, w.asset.file.name) == w.original  # the stored file stays as it was
+    assert len(stored_files(w.media_root)) == len(before["files"])
+
+
 def _ok_delete(w, response, before):
     assert not Asset.objects.filter(id=w.asset.id).exists()
     assert not Conversion.objects.filter(asset_id=w.asset.id).exists()
@@ -231,6 +239,7 @@ ROLE_TABLE = {
     "upload": (Role.CREATOR, 201, _ok_upload, True),
     "content_add": (Role.CREATOR, 201, _ok_content_add, True),
     "data_update": (Role.CREATOR, 200, _ok_data_update, True),
+    "rename": (Role.CREATOR, 200, _ok_rename, True),
     "delete": (Role.MANAGER, 204, _ok_delete, True),
     "content_delete": (Role.MANAGER, 204, _ok_content_delete, True),
     "schema_create": (Role.ADMIN, 201, _ok_schema_create, True),

@@ -203,7 +203,7 @@ def test_install_model_when_pip_cannot_download_is_a_clear_error_and_leaves_noth
 
 EXPECTED_OPERATIONS = {
     "/api/v1/assets": {"get", "post"},
-    "/api/v1/assets/{asset_id}": {"get", "delete"},
+    "/api/v1/assets/{asset_id}": {"get", "patch", "delete"},
     "/api/v1/assets/{asset_id}/content/{name}": {"get", "post", "delete"},
     "/api/v1/assets/{asset_id}/data/update": {"post"},
     "/api/v1/assets/{asset_id}/lineage": {"get"},

@@ -1,4 +1,6 @@
-"""Shared helpers and fixtures of the Django admin tests (tests/web/test_admin_*.py).
+"""Shared helpers and fixtures of the web tests: the browser fixtures (`browser`, `page`,
+`phone`: tests/web/browser.py) and, for the Django admin tests (tests/web/test_admin_*.py),
+the following.
 
 Every admin test drives the admin through Django's test client logged in as a real
 superuser (`web`) or a staff user with chosen permissions, posting what a browser would
@@ -19,6 +21,7 @@ from assets.models import Account, Asset, DataSchema, Role
 from assets.services import account_user_create
 from tests.conftest import add_conversion, make_asset
 from tests.images import jpeg_bytes, png_bytes
+from tests.web.browser import browser, page, phone  # noqa: F401 (fixtures of every browser test)
 
 ASSETS = "/admin/assets/asset/"
 SCHEMAS = "/admin/assets/dataschema/"

@@ -1,125 +1,63 @@
-"""The web pages in a real browser: Playwright for Python driving Debian's Chromium
-against pytest-django's `live_server`, with the real model.
+"""The upload page in a real browser: Playwright for Python driving Debian's Chromium
+against pytest-django's `live_server`, with the real model (fixtures: tests/web/browser.py).
 
-No worker runs here: when the page saves (mode=get_image_and_save), the test reads the
-job id the page shows (`#save-status[data-job-id]`) and runs that job in-process with
-`assets.jobs.job_ring`, the worker's task; the page, which
-polls GET /api/v1/jobs/<id>, then shows the saved asset's link.
-
-Chromium must be at /usr/bin/chromium (.ci/run installs Debian's package when it is
-missing); without it these tests fail rather than skip, so CI cannot pass without them.
-Screenshots of every page go to test-output/screenshots/ (git-ignored).
-
-Playwright's sync API runs an asyncio loop in the test's thread, which trips Django's
-"async unsafe" guard on every ORM call the test makes; the test thread never runs Django
-code concurrently with that loop, so the guard is switched off for this module only.
+An image picked, dropped or pasted is sent at once (mode=get_image) and its result kept
+in the page, shown before/after; saving posts that result to the assets API, so the image
+is sent to the model exactly once. Errors are the API's, said in words next to their
+field, while the API keeps its exact messages. Screenshots go to test-output/screenshots/.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 from pathlib import Path
+from urllib.parse import urlparse
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django_q.brokers import get_broker
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from rest_framework.test import APIClient
 
-from assets.models import Conversion, Job, JobStatus, Role
+from assets.models import Asset, Conversion, Job, Role
+from assets.templatetags.people import human_size
 from tests.conftest import make_asset
-from assets.jobs import job_ring
-from tests.images import jpeg_bytes
+from tests.images import encode, jpeg_bytes, photo
+from tests.web.browser import (  # noqa: F401 (fixtures and helpers the other browser tests import from here)
+    SCREENSHOTS,
+    TIMEOUT_MS,
+    browser,
+    drop_files,
+    log_in,
+    page,
+    paste_files,
+    shot,
+    write_file,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 30_000
 UPLOAD = "/api/v1/assets/file/addons/bg_remove"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def page(browser, live_server) -> Page:
-    """A fresh browser context (no cookies) per test; the broker is left empty after it."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    console: list[str] = []
-    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
-    page.base = live_server.url
-    try:
-        yield page
-    finally:
-        context.close()
-        # The save jobs were run in-process; their queued tasks must not reach a later worker.
-        get_broker().purge_queue()
-        errors = [line for line in console if line.startswith(("error", "pageerror"))]
-        print("\n".join(console))
-        assert not [e for e in errors if "pageerror" in e], errors
-
-
-def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page: Page, user, *, next_path: str = "/upload/", screenshot: str | None = None) -> None:
-    page.goto(page.base + next_path)
-    expect(page).to_have_url(page.base + "/accounts/login/?next=" + next_path)
-    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-    if screenshot:
-        shot(page, screenshot)
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill("pw-123456")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(page.base + next_path)
-
-
-def write_file(tmp_path: Path, name: str, body: bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(body)
-    return path
+RESULT = "#result-compare-after"
 
 
 def wait_for_result(page: Page, width: int) -> None:
     """The result image has loaded (not just got a src) at the expected width."""
     page.wait_for_function(
-        "w => { const i = document.querySelector('#result-image');"
-        " return !!i && i.complete && i.naturalWidth === w; }",
-        arg=width,
+        "([sel, w]) => { const i = document.querySelector(sel);"
+        " return !!i && !!i.src && i.complete && i.naturalWidth === w; }",
+        arg=[RESULT, width],
     )
+    expect(page.locator("#progress")).to_be_hidden()
+
+
+def count_requests(page: Page, path: str) -> list:
+    """The requests the page makes to `path` (a growing list)."""
+    made: list = []
+    page.on("request", lambda request: made.append(request) if urlparse(request.url).path == path else None)
+    return made
 
 
 def record_progress(page: Page) -> None:
@@ -143,90 +81,91 @@ def download(page: Page) -> tuple[str, bytes]:
     return item.suggested_filename, Path(item.path()).read_bytes()
 
 
-def api_error(user_key: str, query: str, name: str, body: bytes) -> dict:
-    """What the API itself answers to the same request: the words the page must show."""
+def compare_pixel(page: Page, split: int, x: float, y: float) -> tuple[int, int, int]:
+    """The colour drawn at (x, y) (fractions of the before/after box) with the edge at `split` %."""
+    page.locator("#result-compare-split").fill(str(split))
+    box = page.locator("#result-compare").bounding_box()
+    png = page.screenshot(clip={"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"], "width": 1, "height": 1})
+    return Image.open(io.BytesIO(png)).convert("RGB").getpixel((0, 0))
+
+
+def api_error(user_key: str, method: str, path: str, **fields) -> dict:
+    """What the API itself answers to the same request: its exact words."""
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=user_key)
-    response = client.post(f"{UPLOAD}?{query}", {"image": SimpleUploadedFile(name, body)}, format="multipart")
-    assert response.status_code == 400, response.content
+    response = getattr(client, method)(path, fields, format="multipart")
+    assert 400 <= response.status_code < 500, response.content
     return response.json()
 
 
 # --- the scenarios ----------------------------------------------------------------------------
 
 
-def test_creator_previews_saves_a_conversion_and_finds_it_on_the_asset_page(page, make_user, tmp_path):
+def test_a_picked_image_is_previewed_at_once_and_the_kept_result_is_saved_without_sending_it_again(page, make_user, tmp_path):
     user, _ = make_user(Role.CREATOR)
     target = make_asset(user, "chelsea-target.jpg", jpeg_bytes("chelsea", (240, 160)))
     astronaut = jpeg_bytes("astronaut")  # skimage.data.astronaut(), 512 x 512, as a JPEG
     image_path = write_file(tmp_path, "astronaut.jpg", astronaut)
+    to_the_model = count_requests(page, UPLOAD)
 
     log_in(page, user, screenshot="01-login")
     expect(page.get_by_role("heading", name="Remove background")).to_be_visible()
+    expect(page.locator("#result")).to_be_hidden()
     shot(page, "02-upload-before")
 
-    # before upload: the name, size and dimensions, read in the browser
+    # picking the file is enough: its facts, then the result, with no button pressed
+    record_progress(page)
     page.locator("#image").set_input_files(str(image_path))
     expect(page.locator("#file-name")).to_have_text("astronaut.jpg")
-    expect(page.locator("#file-size")).to_contain_text(f"{len(astronaut):,} bytes")
+    expect(page.locator("#file-size")).to_contain_text(f"({len(astronaut):,} bytes)")
     expect(page.locator("#file-dimensions")).to_have_text("512 × 512 px")
-
-    # preview only
-    expect(page.get_by_label("Preview only")).to_be_checked()
-    record_progress(page)
-    page.get_by_role("button", name="Remove background").click()
     wait_for_result(page, 512)
     seen = page.evaluate("window.progressSeen")
     assert {"visible": True, "busy": "true", "text": "Removing background…", "submitDisabled": True} in seen, seen
-    expect(page.locator("#progress")).to_be_hidden()
-    assert page.evaluate("document.querySelector('#original-image').naturalWidth") == 512
-    checks = page.evaluate("getComputedStyle(document.querySelector('#result-image').parentElement).backgroundImage")
-    assert "linear-gradient" in checks  # the checkerboard behind the result
-    expect(page.locator("#save-status")).to_be_hidden()
+    assert len(to_the_model) == 1 and "mode=get_image" in to_the_model[0].url
     name, preview_png = download(page)
     assert name == "astronaut_bg_removed.png"
     with Image.open(io.BytesIO(preview_png)) as result:
         assert result.format == "PNG" and result.mode == "RGBA" and result.size == (512, 512)
-        low, high = result.getchannel("A").getextrema()
-        assert low == 0 and high == 255  # a background made transparent, a subject kept
+        alpha = np.asarray(result.getchannel("A"))
+    assert alpha.min() == 0 and alpha.max() == 255  # a background made transparent, a subject kept
     assert not Job.objects.exclude(kind="thumbnail").exists() and not Conversion.objects.exists()
-    shot(page, "03-upload-preview")
+
+    # before and after: the slider moves the edge between the original and the result
+    transparent = np.argwhere(alpha == 0)
+    row, col = transparent[len(transparent) // 2]
+    x, y = (col + 0.5) / 512, (row + 0.5) / 512
+    before = compare_pixel(page, 100, x, y)
+    original = np.asarray(Image.open(io.BytesIO(astronaut)).convert("RGB"))[row, col]
+    assert np.abs(np.array(before) - original).max() < 40, (before, original)  # the photo there
+    after = compare_pixel(page, 0, x, y)
+    assert after in ((255, 255, 255), (204, 204, 204)), after  # the checkerboard through the cut-out
+    page.locator("#result-compare-split").fill("50")
+    shot(page, "03-upload-preview-before-after")
 
     # save it as a conversion of an existing asset, picked by searching
-    page.get_by_label("Save as a conversion of one of my assets").check()
     page.locator("#asset-search").fill("chelsea")
-    page.locator(f'#asset-results button[data-asset-id="{target.id}"]').click()
+    page.locator(f'#asset-results [role="option"][data-asset-id="{target.id}"]').click()
     expect(page.locator("#asset-chosen")).to_contain_text("chelsea-target.jpg")
     page.get_by_label("Conversion name").fill("no_bg")
     expect(page.locator("#conversion_name-error")).to_be_empty()
-    page.get_by_role("button", name="Remove background").click()
-    wait_for_result(page, 512)
-    status = page.locator("#save-status[data-job-id]")
-    expect(status).to_have_text("Saving…")
-    job_id = status.get_attribute("data-job-id")
-    job = Job.objects.get(id=job_id)
-    assert job.status == JobStatus.QUEUED and job.user == user
-    assert job.request["disposition"] == "add_conversion" and job.request["asset_id"] == target.id
-    assert job.request["conversion_name"] == "no_bg"
-
-    assert job_ring(job_id) == JobStatus.OK  # what the worker would do
-    link = page.locator("#saved-link")
-    expect(link).to_have_attribute("href", f"/assets/{target.id}/")
-    expect(page.locator("#save-status")).to_contain_text("Saved as conversion “no_bg”.")
-    name, saved_png = download(page)
+    with page.expect_response(lambda r: r.request.method == "POST" and f"/assets/{target.id}/content/no_bg" in r.url) as saved:
+        page.get_by_role("button", name="Save", exact=True).click()
+    assert saved.value.status == 201
+    expect(page.locator("#save-status")).to_contain_text("Saved as conversion “no_bg” of chelsea-target.jpg.")
+    expect(page.locator("#saved-link")).to_have_attribute("href", f"/assets/{target.id}/")
+    assert len(to_the_model) == 1  # the image went to the model once; the save sent the result
     conversion = Conversion.objects.get(asset=target, name="no_bg")
-    # the page's result is the very file that was stored (the save reuses the PNG)
-    assert hashlib.sha256(saved_png).hexdigest() == conversion.checksum
+    assert hashlib.sha256(preview_png).hexdigest() == conversion.checksum  # the very bytes shown
     assert (conversion.width, conversion.height, conversion.content_type) == (512, 512, "image/png")
-    expect(page.locator("#asset-results li")).to_have_count(0)  # the picker closed on choosing
+    assert not Job.objects.exclude(kind="thumbnail").exists()
     shot(page, "04-upload-saved")
 
     # the asset page shows the conversion with a preview that loads
-    link.click()
+    page.locator("#saved-link").click()
     expect(page).to_have_url(page.base + f"/assets/{target.id}/")
     card = page.locator('li[data-conversion="no_bg"]')
     expect(card.get_by_role("heading", name="no_bg")).to_be_visible()
-    expect(card).to_contain_text(f"{conversion.size} bytes")
     expect(card).to_contain_text("512 × 512")
     card.locator("img").scroll_into_view_if_needed()
     page.wait_for_function(
@@ -250,88 +189,104 @@ def test_creator_previews_saves_a_conversion_and_finds_it_on_the_asset_page(page
     shot(page, "06-assets-grid")
 
 
-def test_validation_errors_appear_next_to_their_fields_in_the_apis_words(page, make_user, tmp_path):
+def test_a_dropped_or_pasted_image_starts_at_once_and_saves_as_a_new_asset_with_its_source(page, make_user):
+    user, _ = make_user(Role.CREATOR)
+    source = make_asset(user, "studio-cat.jpg", jpeg_bytes("chelsea", (120, 80)), data={"sku": "CAT-1"})
+    to_the_model = count_requests(page, UPLOAD)
+    log_in(page, user)
+
+    drop_files(page, "#dropzone", [("coffee.jpg", jpeg_bytes("coffee", (300, 200)), "image/jpeg")])
+    expect(page.locator("#file-name")).to_have_text("coffee.jpg")
+    wait_for_result(page, 300)
+    paste_files(page, [("image.png", encode(photo("rocket", (320, 214)), "PNG"), "image/png")])
+    expect(page.locator("#file-name")).to_have_text("pasted-1.png")
+    wait_for_result(page, 320)
+    assert len(to_the_model) == 2
+
+    page.get_by_label("Save as a new asset").check()
+    expect(page.locator("#asset-label")).to_have_text("Source asset (optional)")
+    expect(page.locator("#conversion-fields")).to_be_hidden()
+    page.locator("#asset-search").fill("studio")
+    page.locator(f'#asset-results [role="option"][data-asset-id="{source.id}"]').click()
+    page.get_by_label("Copy the chosen asset’s metadata").check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#save-status")).to_contain_text("Saved as the new asset “studio-cat_bg_removed.png”.")
+    made = Asset.objects.get(name="studio-cat_bg_removed.png")
+    assert (made.source_asset_id, made.data, made.width) == (source.id, {"sku": "CAT-1"}, 320)
+    assert len(to_the_model) == 2
+    shot(page, "09-upload-pasted-saved-as-new-asset")
+
+
+def test_errors_appear_next_to_their_fields_in_words_while_the_api_keeps_its_messages(page, make_user, tmp_path, settings):
     user, key = make_user(Role.CREATOR)
     target = make_asset(user, "coffee.jpg", jpeg_bytes("coffee", (120, 80)))
-    not_an_image = b"these are notes, not an image\n"
-    text_path = write_file(tmp_path, "notes.txt", not_an_image)
     log_in(page, user)
 
     # a text file as the image: the API's invalid_image message, next to the image field
-    page.locator("#image").set_input_files(str(text_path))
-    expect(page.locator("#file-dimensions")).to_contain_text("unknown")
-    page.get_by_label("Save as a conversion of one of my assets").check()
-    page.locator("#asset-search").fill("coffee")
-    page.locator(f'#asset-results button[data-asset-id="{target.id}"]').click()
-    page.get_by_role("button", name="Remove background").click()
-    expected = api_error(
-        key, f"mode=get_image_and_save&disposition=add_conversion&asset_id={target.id}&conversion_name=bg_removed",
-        "notes.txt", not_an_image,
-    )
+    notes = b"these are notes, not an image\n"
+    page.locator("#image").set_input_files(str(write_file(tmp_path, "notes.txt", notes)))
+    expected = api_error(key, "post", UPLOAD + "?mode=get_image", image=SimpleUploadedFile("notes.txt", notes))
     assert expected["code"] == "invalid_image"
-    image_error = page.locator("#image").locator("xpath=ancestor::fieldset").locator("#image-error")
-    expect(image_error).to_have_text(" ".join(expected["errors"]["image"]))
+    message = expected["errors"]["image"][0]
+    expect(page.locator("#image-error")).to_have_text(message[0].upper() + message[1:])
     expect(page.locator("#general-error")).to_be_empty()
     expect(page.locator("#result")).to_be_hidden()
-    assert not Job.objects.exclude(kind="thumbnail").exists() and not Conversion.objects.exists()
 
-    # the conversion name, checked as it is typed, in the API's words
+    # a conversion name with a space and "!": words, where the API gives its pattern
+    page.locator("#image").set_input_files(str(write_file(tmp_path, "astro.jpg", jpeg_bytes("astronaut", (128, 128)))))
+    wait_for_result(page, 128)
     name_input = page.get_by_label("Conversion name")
-    name_error = page.locator("#conversion-fields #conversion_name-error")
-    name_input.fill("")
-    name_input.press_sequentially("bad")
-    expect(name_error).to_be_empty()
-    expect(name_input).to_have_attribute("aria-invalid", "false")
-    name_input.press_sequentially(" name!")
-    expected = api_error(
-        key, f"mode=save_image&disposition=add_conversion&asset_id={target.id}&conversion_name=bad+name!",
-        "astronaut.jpg", jpeg_bytes("astronaut", (64, 64)),
-    )
-    expect(name_error).to_have_text(expected["errors"]["conversion_name"][0])
+    name_input.fill("my cut out!")
+    words = "A conversion name uses only letters, digits, - and _; “my cut out!” has a space and “!”."
+    expect(page.locator("#conversion_name-error")).to_have_text(words)
     expect(name_input).to_have_attribute("aria-invalid", "true")
-    shot(page, "07-error-state")
-
-    # a bad name stops the submit in the page
-    page.get_by_role("button", name="Remove background").click()
+    api = api_error(key, "post", f"/api/v1/assets/{target.id}/content/my cut out!", file=SimpleUploadedFile("a.jpg", b"x"))
+    assert api["errors"]["name"] == ["must match ^[a-zA-Z0-9_-]{1,30}$, got 'my cut out!'"]
+    assert "^[a-zA-Z0-9_-]" not in page.locator("#save-form").inner_text()
+    shot(page, "07-error-state-in-words")
+    # a bad name stops the save in the page, with the asset chosen or not
+    page.locator("#asset-search").fill("coffee")
+    page.locator(f'#asset-results [role="option"][data-asset-id="{target.id}"]').click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(name_input).to_be_focused()
-    expect(page.locator("#progress")).to_be_hidden()
-
-    for name, quoted in (("original", "original"), ("it's", "it%27s"), ("a\\b", "a%5Cb")):
-        name_input.fill(name)
-        expected = api_error(
-            key, f"mode=save_image&disposition=add_conversion&asset_id={target.id}&conversion_name={quoted}",
-            "astronaut.jpg", b"not read: the query is refused first",
-        )
-        expect(name_error).to_have_text(expected["errors"]["conversion_name"][0])
+    name_input.fill("original")
+    expect(page.locator("#conversion_name-error")).to_have_text("“original” is the name of the asset’s own file; choose another name.")
     name_input.fill("ok_name")
-    expect(name_error).to_be_empty()
+    expect(page.locator("#conversion_name-error")).to_be_empty()
     expect(name_input).to_have_attribute("aria-invalid", "false")
 
-    # metadata=inherit without an asset: the API names asset_id, shown at the asset picker
-    page.reload()
-    page.locator("#image").set_input_files(str(write_file(tmp_path, "small.jpg", jpeg_bytes("astronaut", (64, 64)))))
+    # metadata to copy, but no asset to copy it from
     page.get_by_label("Save as a new asset").check()
+    page.locator("#asset-search").fill("")
     page.get_by_label("Copy the chosen asset’s metadata").check()
-    page.get_by_role("button", name="Remove background").click()
-    expected = api_error(
-        key, "mode=get_image_and_save&disposition=add_new_asset&metadata=inherit", "small.jpg", b"x"
-    )
-    expect(page.locator("#asset-picker #asset_id-error")).to_have_text(expected["errors"]["asset_id"][0])
-    expect(page.locator("#asset-search")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#image-error")).to_be_empty()
-    assert not Job.objects.exclude(kind="thumbnail").exists() and not Conversion.objects.exists()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#metadata-error")).to_have_text("Choose the asset whose metadata to copy, or untick this box.")
+    assert not Conversion.objects.exists() and Asset.objects.count() == 1
+
+    # a file over the upload limit: said with its size and the limit, and not sent
+    settings.ASSETS_MAX_UPLOAD_BYTES = 200 * 1024
+    page.reload()
+    big = encode(photo("coffee", (1200, 800)), "PNG")
+    assert len(big) > 200 * 1024
+    uploads = count_requests(page, UPLOAD)
+    page.locator("#image").set_input_files(str(write_file(tmp_path, "big.png", big)))
+    expect(page.locator("#image-error")).to_have_text(f"This file is {human_size(len(big))}, larger than the 200 KB limit. Choose a smaller file.")
+    assert uploads == []
+    too_big = api_error(key, "post", UPLOAD + "?mode=get_image", image=SimpleUploadedFile("big.png", big))
+    assert too_big["errors"]["image"] == [f"at most {200 * 1024} bytes"]  # the API's exact words
+    shot(page, "08-upload-too-large-in-words")
 
 
-def test_user_sees_no_save_options_but_can_preview(page, make_user, tmp_path):
+def test_a_user_can_preview_and_download_but_sees_nothing_to_save(page, make_user, tmp_path):
     user, _ = make_user(Role.USER)
     log_in(page, user)
-    expect(page.locator("#preview-only-note")).to_contain_text("Your role (USER) can preview results")
-    for selector in ('input[name="action"]', "#save-options", "#asset-search", "#conversion_name", "#metadata"):
+    for selector in ('input[name="action"]', "#save-form", "#asset-search", "#conversion_name", "#metadata"):
         expect(page.locator(selector)).to_have_count(0)
     page.locator("#image").set_input_files(str(write_file(tmp_path, "astro.jpg", jpeg_bytes("astronaut", (256, 256)))))
-    page.get_by_role("button", name="Remove background").click()
     wait_for_result(page, 256)
-    expect(page.locator("#save-status")).to_be_hidden()
+    expect(page.locator("#preview-only-note")).to_contain_text("Your role (USER) can preview and download results")
     expect(page.locator("#general-error")).to_be_empty()
-    assert Job.objects.count() == 0
-    shot(page, "08-upload-user")
+    name, body = download(page)
+    assert name == "astro_bg_removed.png" and body.startswith(b"\x89PNG")
+    assert Job.objects.count() == 0 and Asset.objects.count() == 0
+    shot(page, "10-upload-user")

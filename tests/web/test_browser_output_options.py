@@ -21,6 +21,7 @@ from assets.models import Role
 from graphics.processing import background, images
 from tests.images import jpeg_bytes
 from tests.web.test_browser import (  # noqa: F401 (fixtures)
+    RESULT,
     SCREENSHOTS,
     TIMEOUT_MS,
     UPLOAD,
@@ -29,6 +30,7 @@ from tests.web.test_browser import (  # noqa: F401 (fixtures)
     log_in,
     page,
     shot,
+    wait_for_result,
     write_file,
 )
 
@@ -39,21 +41,27 @@ COLOUR = (0x2E, 0x8B, 0x57)  # seagreen
 MARGIN = 24
 
 
-def wait_for_result_image(tab: Page) -> dict:
-    """The result image has loaded; its natural size."""
+def wait_for_result_image(tab: Page, previous: str | None = None) -> dict:
+    """The result image (another one than `previous`, its earlier src) has loaded; its
+    natural size."""
     tab.wait_for_function(
-        "() => { const i = document.querySelector('#result-image');"
-        " return !!i && !!i.src && i.complete && i.naturalWidth > 0; }"
+        "([sel, previous]) => { const i = document.querySelector(sel);"
+        " return !!i && !!i.src && i.src !== previous && i.complete && i.naturalWidth > 0; }",
+        arg=[RESULT, previous],
     )
     return tab.evaluate(
-        "() => { const i = document.querySelector('#result-image'); return {width: i.naturalWidth, height: i.naturalHeight}; }"
+        "(sel) => { const i = document.querySelector(sel); return {width: i.naturalWidth, height: i.naturalHeight, src: i.src}; }",
+        RESULT,
     )
 
 
 def submit_and_capture(tab: Page):
-    """Click submit; the endpoint's response (its URL and headers)."""
+    """Click submit; the endpoint's response (its URL and headers), and the src of the
+    result shown before it."""
+    previous = tab.evaluate("(sel) => document.querySelector(sel).src", RESULT)
     with tab.expect_response(lambda response: urlparse(response.url).path == UPLOAD) as info:
         tab.get_by_role("button", name="Remove background").click()
+    info.value.previous = previous
     return info.value
 
 
@@ -63,6 +71,7 @@ def test_jpeg_on_a_colour_cropped_with_a_margin(page, make_user, tmp_path):  # n
     log_in(page, user)
     page.locator("#image").set_input_files(str(write_file(tmp_path, "astronaut.jpg", photo)))
     expect(page.locator("#file-dimensions")).to_have_text("512 × 512 px")
+    wait_for_result(page, 512)  # picked: previewed at once with the default options
 
     # the margin is only editable when cropping; JPEG explains its white background
     expect(page.get_by_label("Margin")).to_be_disabled()
@@ -83,7 +92,7 @@ def test_jpeg_on_a_colour_cropped_with_a_margin(page, make_user, tmp_path):  # n
     assert query["crop"] == ["true"] and query["crop_margin"] == [f"{MARGIN}px"]
     assert "size" not in query  # full size is the default and is left out
     assert response.headers["content-type"] == "image/jpeg"
-    shown = wait_for_result_image(page)
+    shown = wait_for_result_image(page, response.previous)
 
     # the expected crop: the subject's box of the same photograph, grown by the margin
     cutout = background.remove_background(
@@ -111,12 +120,13 @@ def test_jpeg_on_a_colour_cropped_with_a_margin(page, make_user, tmp_path):  # n
 
     # shown on its colour, not over the checkerboard
     backdrop = page.evaluate(
-        "() => { const s = getComputedStyle(document.querySelector('#result-backdrop'));"
+        "() => { const s = getComputedStyle(document.querySelector('#result-compare-backdrop'));"
         " return {image: s.backgroundImage, colour: s.backgroundColor}; }"
     )
     assert backdrop["image"] == "none"
     assert backdrop["colour"] == "rgb(%d, %d, %d)" % COLOUR
     page.locator("#result").scroll_into_view_if_needed()
+    expect(page.locator("#result-compare-control")).to_be_hidden()  # cropped: another shape, shown side by side
     shot(page, "31-output-jpeg-on-colour-cropped")
 
     # a transparent WebP preview: over the checkerboard again, at most 0.25 MP
@@ -131,7 +141,7 @@ def test_jpeg_on_a_colour_cropped_with_a_margin(page, make_user, tmp_path):  # n
     assert query["format"] == ["webp"] and query["size"] == ["preview"]
     assert "bg_color" not in query and "crop" not in query and "crop_margin" not in query
     page.wait_for_function("() => document.querySelector('#download').download.endsWith('.webp')")
-    shown = wait_for_result_image(page)
+    shown = wait_for_result_image(page, response.previous)
     assert shown["width"] * shown["height"] <= 250_000 and shown["width"] == shown["height"]
     name, body = download(page)
     assert name == "astronaut_bg_removed.webp"
@@ -139,7 +149,7 @@ def test_jpeg_on_a_colour_cropped_with_a_margin(page, make_user, tmp_path):  # n
         assert result.format == "WEBP" and result.mode == "RGBA"
         low, high = result.getchannel("A").getextrema()
         assert low == 0 and high == 255
-    checks = page.evaluate("getComputedStyle(document.querySelector('#result-backdrop')).backgroundImage")
+    checks = page.evaluate("getComputedStyle(document.querySelector('#result-compare-backdrop')).backgroundImage")
     assert "linear-gradient" in checks
 
 
@@ -152,6 +162,7 @@ def test_the_output_options_on_a_phone(browser, live_server, make_user, tmp_path
     try:
         log_in(phone, user)
         phone.locator("#image").set_input_files(str(write_file(tmp_path, "chelsea.jpg", jpeg_bytes("chelsea"))))
+        wait_for_result(phone, 451)
         phone.get_by_label("Format").select_option("jpg")
         phone.get_by_label("Background colour").fill("#ffd54f")
         phone.get_by_label("Crop to the subject").check()
@@ -161,8 +172,8 @@ def test_the_output_options_on_a_phone(browser, live_server, make_user, tmp_path
         phone.locator("#output-options").screenshot(path=str(SCREENSHOTS / "32-output-options-phone.png"))
         response = submit_and_capture(phone)
         assert response.status == 200 and response.headers["content-type"] == "image/jpeg"
-        shown = wait_for_result_image(phone)
-        width = phone.evaluate("document.querySelector('#result-image').getBoundingClientRect().width")
+        shown = wait_for_result_image(phone, response.previous)
+        width = phone.evaluate("(sel) => document.querySelector(sel).getBoundingClientRect().width", RESULT)
         assert width <= 390 and shown["width"] > 0
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
         shot(phone, "33-output-result-phone")

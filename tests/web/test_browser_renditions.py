@@ -21,7 +21,7 @@ from assets.jobs import job_ring
 from assets.models import Job, JobStatus, Role
 from tests.conftest import add_conversion, make_asset
 from tests.images import encode, format_samples, photo
-from tests.web.test_browser import SCREENSHOTS, TIMEOUT_MS, browser, log_in, page  # noqa: F401 (fixtures)
+from tests.web.test_browser import SCREENSHOTS, TIMEOUT_MS, browser, log_in, page, wait_for_result  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -202,12 +202,16 @@ def test_heic_originals_show_and_cutouts_sit_on_the_checkerboard_with_screenshot
     shot(page, "renditions-03-detail-desktop")
 
     page.goto(page.base + "/upload/")
-    page.get_by_label("Save as a conversion of one of my assets").check()
+    # the save form comes with a result: remove the background of a small photo first
+    page.locator("#image").set_input_files(
+        files=[{"name": "small.jpg", "mimeType": "image/jpeg", "buffer": encode(photo("coffee", (96, 64)), "JPEG", quality=85)}]
+    )
+    wait_for_result(page, 96)
     page.locator("#asset-search").fill(".")
     results = page.locator("#asset-results .picker-thumb img")
     expect(results).to_have_count(6)
     load_every_image(page)
-    picker = page.locator(f'#asset-results button[data-asset-id="{made["heic"].id}"]')
+    picker = page.locator(f'#asset-results [role="option"][data-asset-id="{made["heic"].id}"]')
     assert picker.locator("img").evaluate("i => [i.currentSrc.split('?')[1], i.naturalWidth, i.getBoundingClientRect().width]") == [
         "w=64&h=64", 64, 40
     ]
@@ -230,7 +234,10 @@ def test_heic_originals_show_and_cutouts_sit_on_the_checkerboard_with_screenshot
         assert mobile.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         shot(mobile, "renditions-06-detail-phone")
         mobile.goto(mobile.base + "/upload/")
-        mobile.get_by_label("Save as a conversion of one of my assets").check()
+        mobile.locator("#image").set_input_files(
+            files=[{"name": "small.jpg", "mimeType": "image/jpeg", "buffer": encode(photo("coffee", (96, 64)), "JPEG", quality=85)}]
+        )
+        wait_for_result(mobile, 96)
         mobile.locator("#asset-search").fill(".")
         expect(mobile.locator("#asset-results .picker-thumb img")).to_have_count(6)
         load_every_image(mobile)
