@@ -19,6 +19,7 @@ from django.conf import settings
 
 from core.model_catalogue import TYPICAL_SECONDS, bg_mode_models
 from core.model_store import installed_names, model_files
+from graphics.processing.background import BgMode
 
 logger = logging.getLogger(__name__)
 
@@ -55,3 +56,13 @@ def models_document() -> dict[str, Any]:
             }
         )
     return {"default_model": settings.BG_REMOVE_DEFAULT_MODEL, "bg_modes": modes, "models": models}
+
+
+def bg_mode_choices() -> list[tuple[str, str]]:
+    """(bg_mode, label) for the upload page: the model each runs, and its typical time."""
+    models, choices = bg_models(), []
+    for mode in BgMode:
+        name = models[mode.value]
+        seconds = TYPICAL_SECONDS.get(name)
+        choices.append((mode.value, f"{mode.value} — {name}" + (f", about {seconds:g} s" if seconds else "")))
+    return choices

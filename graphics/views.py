@@ -18,6 +18,7 @@ from assets.models import CONVERSION_NAME_PATTERN, Role
 from assets.permissions import membership_of
 from assets.validators import RESERVED_CONVERSION_NAMES
 from assets.views import no_account_response
+from graphics.model_choice import bg_mode_choices
 from graphics.processing.background import BgMode, MaskStrength
 
 DEFAULT_CONVERSION_NAME = "bg_removed"
@@ -35,7 +36,7 @@ def bg_remove_upload_page_view(request: HttpRequest) -> HttpResponse:
         {
             "can_save": membership.has_role(Role.CREATOR),
             "role": membership.role,
-            "bg_modes": [mode.value for mode in BgMode],
+            "bg_modes": bg_mode_choices(),
             "strengths": [strength.value for strength in MaskStrength],
             "default_bg_mode": BgMode.AUTO.value,
             "default_strength": MaskStrength.MEDIUM.value,
