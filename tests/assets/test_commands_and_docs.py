@@ -210,6 +210,7 @@ EXPECTED_OPERATIONS = {
     "/api/v1/assetschemas": {"get", "post"},
     "/api/v1/assetschemas/{schema_id}": {"get", "put", "delete"},
     "/api/v1/jobs/{job_id}": {"get"},
+    "/api/v1/models": {"get"},
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
