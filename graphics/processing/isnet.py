@@ -10,10 +10,10 @@ image's size. Through this pipeline the fp16 model reproduces rembg's stored
 `isnet-general-use` result (tests/graphics/test_isnet.py).
 
 Why rembg's pipeline and not the npm package's (a plain bilinear stretch to 1024x1024 and
-(v - 128) / 256): bench/quality.py measures both on the same model; the README has the
-table. The package's stretch scores slightly higher on IoU where it upsamples a small
-image, and lower on edges (boundary F) everywhere; on photographs larger than 1024 px its
-stretch skips pixels instead of averaging them.
+(v - 128) / 256): bench/quality.py measures both on the same model (the README has the
+table). The stretch is marginally better on images smaller than the model's input, which
+both upsample; on a large photograph it samples pixels instead of averaging them, and
+scores lower (on one 4000 px composite its IoU falls from 0.951 to 0.893).
 
 Sessions are made like u2net's (graphics.processing.u2net: no memory arena, sequential
 execution, threads lent by the process's CorePool), and only the first of the model's
