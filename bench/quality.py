@@ -179,10 +179,11 @@ def run_one(model: str, repeat: int, npm: bool) -> dict:
     background.warm([model])
     session = background.session_for(model)
     options = background.BgRemoveOptions()
-    if npm:
-        label, mask = f"{model}, npm pipeline", lambda image: npm_package_mask(session, image)
-    else:
-        label, mask = model, lambda image: background.remove_background(image, options=options, models={"auto": model}).image.getchannel("A")
+
+    def service(image: Image.Image) -> Image.Image:
+        return background.remove_background(image, options=options, models={"auto": model}).image.getchannel("A")
+
+    label, mask = (f"{model}, npm pipeline", lambda image: npm_package_mask(session, image)) if npm else (model, service)
     rows, peak = [], 0.0
     for set_name, name, pair in made:
         image, reference = pair() if callable(pair) else pair
@@ -191,7 +192,9 @@ def run_one(model: str, repeat: int, npm: bool) -> dict:
             start = time.perf_counter()
             alpha = np.asarray(mask(image))
             times.append(time.perf_counter() - start)
-        rows.append({"model": label, "set": set_name, "image": name, "seconds": min(times), "scores": scores(alpha, reference)})
+        rows.append(
+            {"model": label, "set": set_name, "image": name, "seconds": min(times), "scores": scores(alpha, reference)}
+        )
         if set_name != "large":
             peak = _peak_mib()
         del image, alpha
@@ -216,11 +219,13 @@ def print_table(results: list[dict], per_image: bool) -> None:
             groups.setdefault((row["model"], row["set"]), []).append(row)
             if per_image:
                 iou, error, boundary = row["scores"]
-                print(f"  {row['model']:<38} {row['image']:<28} {'':>2} {iou:6.3f} {error:9.4f} {boundary:8.3f} {row['seconds']:8.2f}")
+                print(f"  {row['model']:<38} {row['image']:<31} {iou:6.3f} {error:9.4f} {boundary:8.3f} {row['seconds']:8.2f}")
         for (label, set_name), rows in groups.items():
             iou, error, boundary = (statistics.mean(row["scores"][i] for row in rows) for i in range(3))
             seconds = statistics.mean(row["seconds"] for row in rows)
-            print(f"{label:<40} {SET_NAMES[set_name]:<28} {len(rows):>2} {iou:6.3f} {error:9.4f} {boundary:8.3f} {seconds:8.2f}")
+            print(
+                f"{label:<40} {SET_NAMES[set_name]:<28} {len(rows):>2} {iou:6.3f} {error:9.4f} {boundary:8.3f} {seconds:8.2f}"
+            )
     print("\npeak resident memory (RSS) of each process, after the images up to 1.5 MP:")
     for result in results:
         peak, base = result["peak_mib"], result["baseline_mib"]
