@@ -222,12 +222,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ASSETS_MAX_JSON_BYTES", 5 * 1024 * 1024)
 U2NET_HOME = Path(os.path.expanduser(env_str("U2NET_HOME", "~/.u2net")))
 os.environ["U2NET_HOME"] = str(U2NET_HOME)
 BG_REMOVE_DEFAULT_MODEL = env_str("BG_REMOVE_DEFAULT_MODEL", "u2netp")
-# Which installed model each `bg_mode` runs; all map to the bundled default out of the box.
+# Which installed model each `bg_mode` runs (graphics.model_choice). Unset (None): `auto`
+# runs the default; `portrait` and `product` run ISNet when it is installed
+# (core.model_catalogue.QUALITY_MODELS), else the default. A mode set to a model that is
+# not installed runs the default, with a warning in the log.
 BG_REMOVE_MODELS = {
-    "auto": env_str("BG_REMOVE_MODEL_AUTO", BG_REMOVE_DEFAULT_MODEL),
-    "portrait": env_str("BG_REMOVE_MODEL_PORTRAIT", BG_REMOVE_DEFAULT_MODEL),
-    "product": env_str("BG_REMOVE_MODEL_PRODUCT", BG_REMOVE_DEFAULT_MODEL),
+    "auto": env_str("BG_REMOVE_MODEL_AUTO", "") or None,
+    "portrait": env_str("BG_REMOVE_MODEL_PORTRAIT", "") or None,
+    "product": env_str("BG_REMOVE_MODEL_PRODUCT", "") or None,
 }
+# An HTTP mirror of rembg's model downloads (the same file names) for sites that cannot
+# reach rembg's; `manage.py install_model NAME` then fetches rembg's models, u2netp
+# included, from it, verified by rembg's MD5.
+BG_REMOVE_MODEL_MIRROR = env_str("BG_REMOVE_MODEL_MIRROR", "")
 
 # onnxruntime's execution providers (in order of preference) and the intra-op threads one
 # inference may use (0: adaptive, all cores for a lone inference and one each under load;

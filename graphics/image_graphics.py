@@ -29,6 +29,7 @@ from assets.selectors import account_of, schema_get
 from assets.services import asset_create_from_bytes, conversion_save, data_validate
 from assets.validators import data_check
 from graphics.fetch import FetchError, fetch_url
+from graphics.model_choice import bg_models
 from graphics.processing import background
 from core.errors import OptionError
 from graphics.processing.images import ImageRejected, decode, png_encode
@@ -161,7 +162,7 @@ def _renderers(account: Account) -> Renderers:
         return decode(data, max_pixels=settings.ASSETS_MAX_PIXELS)
 
     def mask(image, options):
-        model = background.model_for(options, settings.BG_REMOVE_MODELS)
+        model = background.model_for(options, bg_models())
         return background.mask_for(image, options=options, model_name=model)
 
     return Renderers(image_by_id=image_by_id, image_by_url=image_by_url, mask=mask)

@@ -30,6 +30,7 @@ from assets.selectors import account_of, asset_get
 from assets.services import asset_create_from_bytes, conversion_save, stored_file
 from core.imaging import image_describe, image_open
 from assets.validators import asset_id_check, conversion_name_check
+from graphics.model_choice import bg_models
 from graphics.processing import background, output, u2net
 
 from graphics.processing.images import ImageRejected, LargeImageGate, decode_reduced
@@ -51,7 +52,7 @@ background.configure(
 
 def models_warm() -> None:
     """Load and run every configured model once (web worker and qcluster start-up)."""
-    background.warm(settings.BG_REMOVE_MODELS.values())
+    background.warm(bg_models().values())
 
 
 def image_pixels(data: bytes) -> int:
@@ -186,7 +187,7 @@ def bg_remove_run(
             )
         except ImageRejected as exc:
             raise exc.for_field(field) from None
-        models = settings.BG_REMOVE_MODELS
+        models = bg_models()
         layer = output.cut_out(
             image,
             roi=output.roi_box(out.roi, original=original, work=image.size),

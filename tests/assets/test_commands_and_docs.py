@@ -213,6 +213,7 @@ EXPECTED_OPERATIONS = {
     "/api/v1/webhooks": {"get", "post"},
     "/api/v1/webhooks/{webhook_id}": {"get", "put", "delete"},
     "/api/v1/webhooks/{webhook_id}/deliveries": {"get"},
+    "/api/v1/models": {"get"},
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
