@@ -11,10 +11,12 @@ class AssetsConfig(AppConfig):
 
         from assets import schema_extensions  # noqa: F401  (registers the OpenAPI auth scheme)
 
-        from assets.jobs import job_kind_register
+        from assets.jobs import job_end_listen, job_kind_register
+        from assets.webhooks import job_finished_event
 
         post_migrate.connect(_ensure_builtin_schema, sender=self)
         post_migrate.connect(_ensure_cache_table, sender=self)
+        job_end_listen(lambda job: job_finished_event(job=job))
         job_kind_register("thumbnail", handler="assets.services.renditions.THUMBNAIL_JOBS", announce=False)
         post_spawn.connect(_worker_started, dispatch_uid="assets-worker-signals")
 

@@ -35,6 +35,8 @@ from assets.jobs.kinds import (
     job_handler,
     job_kind_register,
     job_kinds,
+    job_end_listen,
+    job_end_listeners,
     job_progress,
 )
 from assets.jobs.queue import job_enqueue, job_submit, jobs_sweep
@@ -42,6 +44,6 @@ from assets.jobs.run import Attempt, LeaseLost, job_claim, job_requeue, job_ring
 
 __all__ = [
     "Attempt", "JobHandler", "JobItem", "LeaseLost", "item_asset_id", "item_files", "item_key", "job_claim",
-    "job_enqueue", "job_handler", "job_kind_register", "job_kinds", "job_progress", "job_requeue", "job_ring", "job_run",
+    "job_end_listen", "job_end_listeners", "job_enqueue", "job_handler", "job_kind_register", "job_kinds", "job_progress", "job_requeue", "job_ring", "job_run",
     "job_submit", "jobs_sweep",
 ]

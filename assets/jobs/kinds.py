@@ -68,6 +68,21 @@ def job_handler(kind: str) -> JobHandler | None:
     return import_string(path) if path else None
 
 
+_END_LISTENERS: list[Callable[[Job], None]] = []
+
+
+def job_end_listen(listener: Callable[[Job], None]) -> None:
+    """Call `listener(job)` inside the transaction that ends a job of an announced kind
+    (assets.apps registers webhooks' job.finished; the job machinery knows nothing of
+    what listens, so it imports nothing above it)."""
+    if listener not in _END_LISTENERS:
+        _END_LISTENERS.append(listener)
+
+
+def job_end_listeners() -> list[Callable[[Job], None]]:
+    return list(_END_LISTENERS)
+
+
 def job_kinds() -> dict[str, str]:
     return dict(_HANDLERS)
 

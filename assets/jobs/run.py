@@ -16,11 +16,10 @@ from django_q.exceptions import TimeoutException
 
 from assets import worker
 from assets.jobs.kinds import (
-    Attempt, JobHandler, JobItem, LeaseLost, job_files_remove, job_handler, job_kind_announced,
+    Attempt, JobHandler, JobItem, LeaseLost, job_end_listeners, job_files_remove, job_handler, job_kind_announced,
 )
 from assets.jobs.queue import claimable, claimable_ids, job_enqueue
 from assets.models import Job, JobStatus
-from assets.webhooks import job_finished_event
 from core import metrics
 
 logger = logging.getLogger(__name__)
@@ -150,7 +149,8 @@ def _job_end(job: Job, handler: JobHandler | None = None, items: list[JobItem] |
         row.save(update_fields=["output", "error", "status", "finished_at", "lease_until", "files_pending"])
         transaction.on_commit(lambda: job_files_remove(row))
         if job_kind_announced(row.kind):
-            job_finished_event(job=row)
+            for listener in job_end_listeners():
+                listener(row)
     job.status, job.output, job.error, job.finished_at = row.status, output, error, row.finished_at
     _job_ended_record(row)
     return row.status

@@ -9,10 +9,9 @@ channel, min-max normalised to 0..255, LANCZOS back to the image's size. The agr
 test against `rembg.remove` (tests/graphics/test_background_removal.py) guards it.
 
 Two engines run the same ONNX file (`Runtime.engine`, setting BG_REMOVE_ENGINE):
-- `openvino` (the default on CPU): OpenVINO's CPU plugin runs u2netp in 0.24 s on one
-  core here against onnxruntime's 0.36 s (0.12 s against 0.21 s on two), with the same
-  mask (at most 1/255 apart at 320x320). Each inference running at once holds an infer
-  request (about 32 MB of buffers).
+- `openvino` (the default on CPU): OpenVINO's CPU plugin runs u2netp in 0.12 s on two
+  cores here against onnxruntime's 0.21 s (0.24 s against 0.36 s on one), with the same
+  mask (at most 1/255 apart at 320x320). Inferences take turns on all cores.
 - `onnxruntime`: for execution providers other than the CPU (CUDA, ROCm, ...), which
   always use it. Session options chosen by measurement (bench/serving.py): no CPU
   memory arena and no memory pattern (the arena keeps about 120 MB more per process
@@ -66,8 +65,11 @@ class Runtime:
 
     @property
     def fixed_threads(self) -> int:
-        """Threads per inference when fixed; 0 when adaptive."""
-        return min(self.threads, self.cores) if self.threads else 0
+        """Threads per inference when fixed; 0 when adaptive (onnxruntime's default).
+        OpenVINO runs one inference on every core by default (see OpenVinoU2netSession)."""
+        if self.threads:
+            return min(self.threads, self.cores)
+        return self.cores if self.openvino else 0
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -191,39 +193,37 @@ class OnnxU2netSession(U2netSession):
 
 
 class OpenVinoU2netSession(U2netSession):
-    """On OpenVINO's CPU plugin: a compiled model per thread count of `Runtime.widths`,
-    each with as many streams as that count fits in the cores (a stream runs one
-    inference at a time), and an infer request per inference running at once (made when
-    first needed, then reused; the pool bounds how many run at once)."""
+    """On OpenVINO's CPU plugin: one compiled model whose inferences use
+    `Runtime.fixed_threads` threads each (all cores by default), with as many streams as
+    that fits in the cores (a stream runs one inference at a time) and one infer request
+    per stream, all made here: making a request while another thread infers can deadlock
+    the plugin, and each stream keeps about 120 MB of buffers once it has run, which is
+    why the default is one stream on every core rather than one per core (the same
+    throughput on this model, 240 MB less per process)."""
 
     def __init__(self, path: Path, runtime: Runtime, pool: CorePool):
         import openvino
 
         super().__init__(pool)
-        core = openvino.Core()
-        self._models = {}
-        for width in runtime.widths:
-            streams = max(1, runtime.cores // width)
-            config = {
-                "INFERENCE_NUM_THREADS": streams * width, "NUM_STREAMS": streams,
-                # f32 always: on a CPU with bf16 arithmetic OpenVINO would otherwise compute
-                # in bf16, 1.7x faster but with masks up to 164/255 away from the model's own
-                "INFERENCE_PRECISION_HINT": "f32",
-            }
-            self._models[width] = core.compile_model(str(path), "CPU", config)
-        self._idle: dict[int, queue.SimpleQueue] = {width: queue.SimpleQueue() for width in self._models}
+        width = runtime.fixed_threads
+        streams = max(1, runtime.cores // width)
+        config = {
+            "INFERENCE_NUM_THREADS": streams * width, "NUM_STREAMS": streams,
+            # f32 always: on a CPU with bf16 arithmetic OpenVINO would otherwise compute in
+            # bf16, 1.7x faster but with masks up to 164/255 away from the model's own
+            "INFERENCE_PRECISION_HINT": "f32",
+        }
+        model = openvino.Core().compile_model(str(path), "CPU", config)
+        self._idle: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(streams):
+            self._idle.put(model.create_infer_request())
 
     def _run(self, batch: np.ndarray, cores: int) -> np.ndarray:
-        width = cores if cores in self._models else max(self._models)
-        idle = self._idle[width]
-        try:
-            request = idle.get_nowait()
-        except queue.Empty:
-            request = self._models[width].create_infer_request()
+        request = self._idle.get()  # the pool lets no more inferences in than there are streams
         try:
             return request.infer({0: batch})[0].copy()  # the request reuses its buffers
         finally:
-            idle.put(request)
+            self._idle.put(request)
 
 
 def u2net_session(path: Path, runtime: Runtime, pool: CorePool) -> U2netSession:
