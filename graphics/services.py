@@ -51,8 +51,11 @@ background.configure(
 
 
 def models_warm() -> None:
-    """Load and run every configured model once (web worker and qcluster start-up)."""
-    background.warm(bg_models().values())
+    """Load and run the model of bg_mode=auto once (web worker start-up), so the first
+    request pays nothing extra. Models that only other modes run load on first use: an
+    ISNet model holds about 450 MB per process, which a worker that is never asked for
+    it should not pay."""
+    background.warm([bg_models()["auto"]])
 
 
 def image_pixels(data: bytes) -> int:
