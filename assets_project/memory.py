@@ -6,8 +6,11 @@ they free in per-thread arenas and hands little of it back, so a web worker woul
 its high-water mark for good. Two measures, both measured in bench/serving.py:
 - at most MALLOC_ARENAS arenas per process (glibc's default is 8 per core), so the
   threads reuse the same freed memory instead of each keeping its own;
-- `malloc_trim(0)` after a request when the process holds more than TRIM_ABOVE_MIB, which
-  returns the freed pages to the system.
+- `malloc_trim(0)` after a request when the process holds more than TRIM_ABOVE_MIB and
+  has grown by TRIM_GROWTH_MIB since the last trim, which returns the freed pages to the
+  system. The growth condition keeps small requests cheap: a model's own buffers can keep
+  a worker above the threshold for good, and trimming a heap of a few hundred MB after
+  every request cost a few milliseconds each.
 Elsewhere than glibc (musl, macOS) both are skipped.
 """
 
@@ -20,6 +23,7 @@ import os
 M_ARENA_MAX = -8
 MALLOC_ARENAS = int(os.environ.get("MALLOC_ARENAS", "2"))
 TRIM_ABOVE_MIB = int(os.environ.get("MALLOC_TRIM_ABOVE_MIB", "200"))
+TRIM_GROWTH_MIB = 32
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -45,7 +49,16 @@ def resident_mib() -> float:
         return int(statm.read().split()[1]) * _PAGE / 2**20
 
 
+_after_trim = 0.0  # resident MiB right after the last trim
+
+
 def trim_if_large() -> None:
-    """Return freed memory to the system when this process holds more than the threshold."""
-    if _libc is not None and resident_mib() > TRIM_ABOVE_MIB:
+    """Return freed memory to the system when this process holds more than the threshold
+    and has grown since it last did."""
+    global _after_trim
+    if _libc is None:
+        return
+    resident = resident_mib()
+    if resident > TRIM_ABOVE_MIB and resident > _after_trim + TRIM_GROWTH_MIB:
         _libc.malloc_trim(0)
+        _after_trim = resident_mib()
