@@ -11,7 +11,7 @@ test against `rembg.remove` (tests/graphics/test_background_removal.py) guards i
 Two engines run the same ONNX file (`Runtime.engine`, setting BG_REMOVE_ENGINE):
 - `openvino` (the default on CPU): OpenVINO's CPU plugin runs u2netp in 0.12 s on two
   cores here against onnxruntime's 0.21 s (0.24 s against 0.36 s on one), with the same
-  mask (at most 1/255 apart at 320x320). Inferences take turns on all cores.
+  mask (at most 1/255 apart at 320x320).
 - `onnxruntime`: for execution providers other than the CPU (CUDA, ROCm, ...), which
   always use it. Session options chosen by measurement (bench/serving.py): no CPU
   memory arena and no memory pattern (the arena keeps about 120 MB more per process
@@ -65,11 +65,8 @@ class Runtime:
 
     @property
     def fixed_threads(self) -> int:
-        """Threads per inference when fixed; 0 when adaptive (onnxruntime's default).
-        OpenVINO runs one inference on every core by default (see OpenVinoU2netSession)."""
-        if self.threads:
-            return min(self.threads, self.cores)
-        return self.cores if self.openvino else 0
+        """Threads per inference when fixed; 0 when adaptive."""
+        return min(self.threads, self.cores) if self.threads else 0
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -193,37 +190,38 @@ class OnnxU2netSession(U2netSession):
 
 
 class OpenVinoU2netSession(U2netSession):
-    """On OpenVINO's CPU plugin: one compiled model whose inferences use
-    `Runtime.fixed_threads` threads each (all cores by default), with as many streams as
-    that fits in the cores (a stream runs one inference at a time) and one infer request
-    per stream, all made here: making a request while another thread infers can deadlock
-    the plugin, and each stream keeps about 120 MB of buffers once it has run, which is
-    why the default is one stream on every core rather than one per core (the same
-    throughput on this model, 240 MB less per process)."""
+    """On OpenVINO's CPU plugin: a compiled model per thread count of `Runtime.widths`,
+    each with as many streams as that count fits in the cores (a stream runs one inference
+    at a time) and one infer request per stream, all made here: making a request while
+    another thread infers deadlocked the plugin. Each stream keeps about 120 MB of
+    buffers once it has run."""
 
     def __init__(self, path: Path, runtime: Runtime, pool: CorePool):
         import openvino
 
         super().__init__(pool)
-        width = runtime.fixed_threads
-        streams = max(1, runtime.cores // width)
-        config = {
-            "INFERENCE_NUM_THREADS": streams * width, "NUM_STREAMS": streams,
-            # f32 always: on a CPU with bf16 arithmetic OpenVINO would otherwise compute in
-            # bf16, 1.7x faster but with masks up to 164/255 away from the model's own
-            "INFERENCE_PRECISION_HINT": "f32",
-        }
-        model = openvino.Core().compile_model(str(path), "CPU", config)
-        self._idle: queue.SimpleQueue = queue.SimpleQueue()
-        for _ in range(streams):
-            self._idle.put(model.create_infer_request())
+        core = openvino.Core()
+        self._idle: dict[int, queue.SimpleQueue] = {}
+        for width in runtime.widths:
+            streams = max(1, runtime.cores // width)
+            config = {
+                "INFERENCE_NUM_THREADS": streams * width, "NUM_STREAMS": streams,
+                # f32 always: on a CPU with bf16 arithmetic OpenVINO would otherwise compute
+                # in bf16, 1.7x faster but with masks up to 164/255 away from the model's own
+                "INFERENCE_PRECISION_HINT": "f32",
+            }
+            model = core.compile_model(str(path), "CPU", config)
+            self._idle[width] = queue.SimpleQueue()
+            for _ in range(streams):
+                self._idle[width].put(model.create_infer_request())
 
     def _run(self, batch: np.ndarray, cores: int) -> np.ndarray:
-        request = self._idle.get()  # the pool lets no more inferences in than there are streams
+        idle = self._idle.get(cores) or self._idle[max(self._idle)]
+        request = idle.get()  # the pool lets no more inferences in than there are streams
         try:
             return request.infer({0: batch})[0].copy()  # the request reuses its buffers
         finally:
-            self._idle.put(request)
+            idle.put(request)
 
 
 def u2net_session(path: Path, runtime: Runtime, pool: CorePool) -> U2netSession:

@@ -308,15 +308,15 @@ def test_a_gpu_provider_always_runs_on_onnxruntime():
     assert u2net.Runtime(engine="openvino").openvino
     assert not u2net.Runtime(providers=("CUDAExecutionProvider", "CPUExecutionProvider")).openvino
     assert not u2net.Runtime(engine="onnxruntime").openvino
-    assert u2net.Runtime(engine="openvino").fixed_threads == (os.cpu_count() or 1)  # turns on every core
-    assert u2net.Runtime(engine="onnxruntime").fixed_threads == 0  # adaptive
+    assert u2net.Runtime(engine="openvino").fixed_threads == u2net.Runtime(engine="onnxruntime").fixed_threads == 0
+    assert u2net.Runtime(engine="openvino", threads=1).widths == (1,)
     assert u2net.Runtime(engine="onnxruntime", threads=4).fixed_threads == min(4, os.cpu_count() or 1)
 
 
 def test_openvino_sessions_run_concurrently_with_one_request_each():
-    """Inferences from several threads at once take turns on the session's one infer
-    request (made up front: making one while another thread infers can deadlock), and the
-    masks they return are the ones a lone inference gives."""
+    """Inferences from several threads at once take the session's infer requests (made up
+    front: making one while another thread infers can deadlock), and the masks they
+    return are the ones a lone inference gives."""
     from graphics.processing import u2net
 
     runtime = u2net.Runtime(engine="openvino")
@@ -339,4 +339,7 @@ def test_openvino_sessions_run_concurrently_with_one_request_each():
         thread.join(60)
     assert not errors and len(results) == 12
     assert all(np.array_equal(result, expected) for result in results)
-    assert session._idle.qsize() == 1  # one stream: one request, made up front and returned
+    # a request per stream, made up front, every one returned
+    assert {width: idle.qsize() for width, idle in session._idle.items()} == {
+        width: max(1, runtime.cores // width) for width in runtime.widths
+    }
