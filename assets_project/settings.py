@@ -242,9 +242,10 @@ BG_REMOVE_MODEL_MIRROR = env_str("BG_REMOVE_MODEL_MIRROR", "")
 # oversubscribing the CPU.
 BG_REMOVE_PROVIDERS = env_list("BG_REMOVE_PROVIDERS", "CPUExecutionProvider")
 BG_REMOVE_THREADS = env_int("BG_REMOVE_THREADS", 0)
-# What runs the u2net family on the CPU: OpenVINO (2.5x onnxruntime's speed per core on
-# u2netp, the same mask) or onnxruntime. Providers other than the CPU always use onnxruntime.
-BG_REMOVE_ENGINE = env_str("BG_REMOVE_ENGINE", "openvino")
+# What runs the u2net family on the CPU: onnxruntime (the leanest), or OpenVINO (1.5-1.7x
+# onnxruntime's speed, the same mask, about 700 MB more per web worker: README, Serving).
+# Providers other than the CPU always use onnxruntime.
+BG_REMOVE_ENGINE = env_str("BG_REMOVE_ENGINE", "onnxruntime")
 if BG_REMOVE_ENGINE not in ("openvino", "onnxruntime"):
     raise ImproperlyConfigured(f"BG_REMOVE_ENGINE must be openvino or onnxruntime, not {BG_REMOVE_ENGINE!r}")
 # Background removals of images over BG_REMOVE_LARGE_PIXELS run at most

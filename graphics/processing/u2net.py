@@ -9,14 +9,15 @@ channel, min-max normalised to 0..255, LANCZOS back to the image's size. The agr
 test against `rembg.remove` (tests/graphics/test_background_removal.py) guards it.
 
 Two engines run the same ONNX file (`Runtime.engine`, setting BG_REMOVE_ENGINE):
-- `openvino` (the default on CPU): OpenVINO's CPU plugin runs u2netp in 0.12 s on two
-  cores here against onnxruntime's 0.21 s (0.24 s against 0.36 s on one), with the same
-  mask (at most 1/255 apart at 320x320).
-- `onnxruntime`: for execution providers other than the CPU (CUDA, ROCm, ...), which
-  always use it. Session options chosen by measurement (bench/serving.py): no CPU
-  memory arena and no memory pattern (the arena keeps about 120 MB more per process
-  after the first inference, for 10-20 % speed), sequential execution, one inter-op
-  thread.
+- `onnxruntime` (the default, and always for execution providers other than the CPU):
+  session options chosen by measurement (bench/serving.py): no CPU memory arena and no
+  memory pattern (the arena keeps about 120 MB more per process after the first
+  inference, for 10-20 % speed), sequential execution, one inter-op thread.
+- `openvino`: OpenVINO's CPU plugin runs u2netp in 0.12 s on two cores here against
+  onnxruntime's 0.21 s (0.24 s against 0.36 s on one), with the same mask (at most 1/255
+  apart at 320x320), but keeps every stream's buffers (about 120-300 MB each) for the
+  life of the process: a web worker idles at about 950 MB against 250. The choice for
+  throughput where memory is plentiful (README, Serving).
 
 `CorePool` lends the process's cores to inferences, so request threads queue for the
 model instead of oversubscribing the CPU.
@@ -51,7 +52,7 @@ class Runtime:
 
     providers: tuple[str, ...] = ("CPUExecutionProvider",)
     threads: int = 0
-    engine: str = "openvino"
+    engine: str = "onnxruntime"
 
     @property
     def cores(self) -> int:
