@@ -218,6 +218,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ASSETS_MAX_JSON_BYTES", 5 * 1024 * 1024)
 
 # --- Background removal models (SPEC §6, §8) ------------------------------------------
 
+# Seconds a process remembers an API key it found valid (assets.auth): revoking a key or
+# changing its user's role takes effect within this time. 0: looked up on every request.
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_SECONDS", 5)
+
 # rembg looks for models in U2NET_HOME; `manage.py install_model` puts them there.
 U2NET_HOME = Path(os.path.expanduser(env_str("U2NET_HOME", "~/.u2net")))
 os.environ["U2NET_HOME"] = str(U2NET_HOME)

@@ -42,6 +42,14 @@ from tests.images import image_probe_bytes, jpeg_bytes, png_bytes
 
 
 @pytest.fixture(autouse=True)
+def api_keys_looked_up_every_time(settings):
+    """Tests revoke keys and change roles between requests and expect the next request to
+    see it: the process's memory of valid keys (API_KEY_CACHE_SECONDS) is off, except in
+    the tests of that memory itself (tests/assets/test_authentication.py)."""
+    settings.API_KEY_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path) -> Path:
     """Every test writes its files under its own folder, which tests can inspect."""
     root = tmp_path / "media"

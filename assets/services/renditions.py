@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from assets.errors import NotFound
 from assets.models import Asset, Conversion, Job, Rendition
-from assets.selectors import stored_file_get
+from assets.selectors import one_or_none, stored_file_get
 from assets.files import files_delete_on_commit, stored_file
 from core.renditions import EXTENSIONS, RenditionPlan, RenditionQuery, render
 
@@ -91,7 +91,7 @@ def rendition_get(*, asset: Asset, name: str, query: RenditionQuery, accept: str
     for _ in range(_ATTEMPTS):
         source, filename = stored_file_get(asset=asset, name=name)
         plan = _plan(source, query, accept)
-        found = next(iter(Rendition.objects.filter(asset=asset, source=name, spec=plan.key, source_file=source.file.name)[:1]), None)
+        found = one_or_none(Rendition.objects.filter(asset=asset, source=name, spec=plan.key, source_file=source.file.name))
         if found is not None:
             _touch(found)
             return Served(found, hit=True, source_filename=filename)

@@ -218,3 +218,34 @@ def test_logged_in_user_without_membership_gets_403_and_changes_nothing(
     assert body["code"] == "permission_denied"
     assert "account" in body["message"]
     assert snapshot(world.media_root) == before
+
+
+# --- the process's memory of valid keys ---------------------------------------------------------
+
+
+def test_a_valid_key_is_looked_up_once_for_a_burst_and_again_once_its_time_is_up(
+    world, make_user, settings, django_assert_num_queries, monkeypatch
+):
+    """API_KEY_CACHE_SECONDS: within it a second request runs no key query; a key revoked
+    meanwhile still works until the time is up, then is a 401; an unknown key is never
+    remembered."""
+    from assets import auth
+
+    settings.API_KEY_CACHE_SECONDS = 5
+    monkeypatch.setattr(auth, "_recent", {})
+    clock = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: clock[0])
+    user, key = make_user(Role.USER)
+    client = APIClient(HTTP_X_API_KEY=key)
+    assert client.get("/api/v1/assets").status_code == 200
+    with django_assert_num_queries(0):
+        assert auth.api_key_get_recent(key) is not None
+    ApiKey.objects.filter(user=user).update(revoked=True)
+    assert client.get("/api/v1/assets").status_code == 200  # remembered: revocation within 5 s
+    clock[0] += 5.5
+    assert_error(client.get("/api/v1/assets"), 401)
+    assert auth.api_key_get_recent(key) is None and len(auth._recent) == 0  # not remembered once refused
+    wrong = key[:-4] + "abcd"
+    for _ in range(2):
+        assert_error(APIClient(HTTP_X_API_KEY=wrong).get("/api/v1/assets"), 401)
+    assert len(auth._recent) == 0
